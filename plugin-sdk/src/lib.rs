@@ -1,0 +1,1 @@
+//! Courtyard plugin SDK (being written).

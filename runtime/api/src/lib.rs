@@ -1,0 +1,1 @@
+//! courtyard-api (being written).

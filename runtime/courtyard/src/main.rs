@@ -1,0 +1,2 @@
+//! `courtyard`: the call-center runtime binary (being written).
+fn main() {}

@@ -1,0 +1,1 @@
+//! courtyard-flows (being written).

@@ -1,0 +1,1 @@
+//! courtyard-media (being written).

@@ -1,0 +1,1 @@
+//! courtyard-sip (being written).

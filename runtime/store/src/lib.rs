@@ -1,0 +1,1 @@
+//! courtyard-store (being written).

@@ -1,0 +1,1 @@
+//! courtyard-tts (being written).

@@ -1,0 +1,1 @@
+//! End-to-end tests: the `courtyard` binary against real SIP peers (SIPp, baresip).
