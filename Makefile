@@ -1,0 +1,41 @@
+# Courtyard: the two commands in README are `make demo` and `make test`.
+CARGO ?= cargo
+PLUGIN_WASM_DIR := plugins/target/wasm32-wasip2/release
+BIN := target/release/courtyard
+
+.PHONY: deps plugins runtime build demo test test-runtime test-plugins bench fuzz clean
+
+## Install system packages and the wasm32-wasip2 target (idempotent).
+deps:
+	bash scripts/install-deps.sh
+
+## Build every shipped plugin as a WebAssembly component.
+plugins:
+	cd plugins && $(CARGO) build --release
+
+## Build the host runtime (binary `courtyard`).
+runtime:
+	$(CARGO) build --release -p courtyard
+
+build: plugins runtime
+
+## Install everything, build, and start the demo call center (SIP on 0.0.0.0:5060, console on 127.0.0.1:8080).
+demo: deps build
+	$(BIN) demo --plugins $(PLUGIN_WASM_DIR)
+
+## Run every test: runtime unit + end-to-end tests, then every plugin simulator script.
+test: build test-runtime test-plugins
+
+test-runtime:
+	$(CARGO) test --release --workspace
+
+test-plugins:
+	bash plugins/run-sims.sh $(BIN)
+
+## Benchmarks (not tests): print figures.
+bench: build
+	bash tests/bench/run-all.sh
+
+clean:
+	$(CARGO) clean
+	cd plugins && $(CARGO) clean

@@ -1,0 +1,393 @@
+//! Runtime configuration: one TOML file plus environment overrides.
+//!
+//! Every key is documented in `docs/configuration.md`. The demo uses `examples/demo/courtyard.toml`
+//! (compiled into the binary), with `--sip`, `--http` and `--data` overriding its addresses.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole configuration document.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// SIP signalling.
+    #[serde(default)]
+    pub sip: SipSection,
+    /// RTP media.
+    #[serde(default)]
+    pub media: MediaSection,
+    /// HTTP API and console.
+    #[serde(default)]
+    pub http: HttpSection,
+    /// Where data lives on disk.
+    #[serde(default)]
+    pub data: DataSection,
+    /// Text-to-speech.
+    #[serde(default)]
+    pub tts: TtsSection,
+    /// Plugin host limits.
+    #[serde(default)]
+    pub plugins: PluginsSection,
+    /// Call recording.
+    #[serde(default)]
+    pub recording: RecordingSection,
+    /// Call flows installed at start, by flow name.
+    #[serde(default, rename = "flow")]
+    pub flows: Vec<FlowEntry>,
+    /// Called number → flow routes.
+    #[serde(default, rename = "route")]
+    pub routes: Vec<RouteEntry>,
+    /// Agent SIP accounts (extension, password) allowed to REGISTER.
+    #[serde(default, rename = "agent")]
+    pub agents: Vec<AgentEntry>,
+    /// ACD queues.
+    #[serde(default, rename = "queue")]
+    pub queues: Vec<QueueEntry>,
+}
+
+/// `[sip]`: where and how SIP is spoken.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipSection {
+    /// UDP and TCP listen address.
+    pub listen: SocketAddr,
+    /// Host name or IP put in Contact/Via and SDP when `listen` is a wildcard.
+    pub public_host: Option<String>,
+    /// Digest realm for REGISTER.
+    pub realm: String,
+    /// Source IPs allowed to send INVITEs without authenticating (trunks); loopback in the demo.
+    pub trusted_sources: Vec<String>,
+    /// Caller numbers refused with 403.
+    pub blacklist: Vec<String>,
+}
+
+impl Default for SipSection {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:5060".parse().expect("static address"),
+            public_host: None,
+            realm: "courtyard".into(),
+            trusted_sources: vec!["127.0.0.0/8".into(), "::1/128".into()],
+            blacklist: Vec::new(),
+        }
+    }
+}
+
+/// `[media]`: RTP sockets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaSection {
+    /// First RTP port (even).
+    pub rtp_port_min: u16,
+    /// Last RTP port.
+    pub rtp_port_max: u16,
+}
+
+impl Default for MediaSection {
+    fn default() -> Self {
+        Self { rtp_port_min: 20000, rtp_port_max: 29999 }
+    }
+}
+
+/// `[http]`: API and console.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    /// Listen address of the HTTP API and web console.
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:8080".parse().expect("static address") }
+    }
+}
+
+/// `[data]`: on-disk state.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataSection {
+    /// Directory holding the database, recordings, TTS cache and compiled plugins.
+    pub dir: PathBuf,
+}
+
+impl Default for DataSection {
+    fn default() -> Self {
+        Self { dir: PathBuf::from("./demo-data") }
+    }
+}
+
+/// `[tts]`: speech synthesis.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TtsSection {
+    /// Default prompt language: "zh" or "en".
+    pub language: String,
+    /// Directory of the operator's recorded prompts (`<key>.wav`), overriding TTS per key.
+    pub prompt_dir: Option<PathBuf>,
+}
+
+impl Default for TtsSection {
+    fn default() -> Self {
+        Self { language: "zh".into(), prompt_dir: None }
+    }
+}
+
+/// `[plugins]`: sandbox limits for every flow instance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsSection {
+    /// Linear memory cap per instance, MiB.
+    pub memory_mib: u64,
+    /// Most instances alive at once (≈ concurrent calls in flows).
+    pub max_instances: u32,
+    /// Consecutive failed calls of a fresh version that trigger automatic rollback.
+    pub crash_loop_threshold: u32,
+}
+
+impl Default for PluginsSection {
+    fn default() -> Self {
+        Self { memory_mib: 32, max_instances: 1000, crash_loop_threshold: 5 }
+    }
+}
+
+/// `[recording]`: whole-call recording policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordingSection {
+    /// Record every answered inbound call.
+    pub enabled: bool,
+    /// Notice played before recording starts.
+    pub notice: String,
+}
+
+impl Default for RecordingSection {
+    fn default() -> Self {
+        Self { enabled: true, notice: "为保证服务质量,您的通话可能会被录音".into() }
+    }
+}
+
+/// `[[flow]]`: a flow name bound to a plugin component and its configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowEntry {
+    /// Flow name used by routes.
+    pub name: String,
+    /// Path of the component (`.wasm`), relative to the plugins directory.
+    pub wasm: PathBuf,
+    /// Plugin configuration (any TOML table; passed to the plugin as JSON).
+    #[serde(default)]
+    pub config: Option<toml::Value>,
+    /// Interfaces granted; all `courtyard:flow` interfaces when absent.
+    #[serde(default)]
+    pub grants: Option<Vec<String>>,
+    /// Text said when the plugin fails mid-call.
+    #[serde(default = "default_apology")]
+    pub failure_apology: String,
+    /// Queue the caller is sent to when the plugin fails mid-call.
+    #[serde(default = "default_queue")]
+    pub failure_queue: String,
+}
+
+fn default_apology() -> String {
+    "系统繁忙,正在为您转接人工客服".into()
+}
+fn default_queue() -> String {
+    "default".into()
+}
+
+/// `[[route]]`: called number → flow.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteEntry {
+    /// Called number (request-URI user part).
+    pub number: String,
+    /// Flow name.
+    pub flow: String,
+    /// Estate the number belongs to, passed to the flow.
+    #[serde(default)]
+    pub estate_id: Option<String>,
+}
+
+/// `[[agent]]`: an agent's SIP account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentEntry {
+    /// Extension / SIP user name, e.g. "8001".
+    pub extension: String,
+    /// SIP digest password.
+    pub password: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Queues this agent serves, with skill level 1–10 (higher is better).
+    #[serde(default)]
+    pub skills: BTreeMap<String, u8>,
+}
+
+/// `[[queue]]`: an ACD queue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueEntry {
+    /// Queue name used by flows (`enqueue("billing")`).
+    pub name: String,
+    /// Routing strategy: longest-idle, round-robin, fewest-calls, skills.
+    #[serde(default = "default_strategy")]
+    pub strategy: String,
+    /// Seconds an agent's phone rings before the next agent is tried.
+    #[serde(default = "default_ring")]
+    pub ring_timeout_s: u32,
+    /// Longest wait before the queue gives up (the flow decides what next).
+    #[serde(default = "default_max_wait")]
+    pub max_wait_s: u32,
+}
+
+fn default_strategy() -> String {
+    "longest-idle".into()
+}
+fn default_ring() -> u32 {
+    15
+}
+fn default_max_wait() -> u32 {
+    300
+}
+
+/// The demo configuration compiled into the binary.
+pub const DEMO_CONFIG: &str = include_str!("../../../examples/demo/courtyard.toml");
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// Path given.
+        path: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// TOML syntax or an unknown/mistyped key.
+    #[error("config {origin}: {message}")]
+    Parse {
+        /// File name or "demo".
+        origin: String,
+        /// What is wrong and where.
+        message: String,
+    },
+    /// The document parses but is inconsistent.
+    #[error("config: {0}")]
+    Invalid(String),
+    /// An environment override has a bad value.
+    #[error("environment {var}={value:?}: {message}")]
+    Env {
+        /// Variable name.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Parses a TOML document; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let cfg: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse { origin: origin.into(), message: e.to_string() })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads and parses a TOML file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Applies `COURTYARD_SIP_LISTEN`, `COURTYARD_HTTP_LISTEN`, `COURTYARD_DATA_DIR`.
+    pub fn apply_env(&mut self) -> Result<(), ConfigError> {
+        if let Ok(v) = std::env::var("COURTYARD_SIP_LISTEN") {
+            self.sip.listen = v.parse().map_err(|e: std::net::AddrParseError| ConfigError::Env {
+                var: "COURTYARD_SIP_LISTEN",
+                value: v.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        if let Ok(v) = std::env::var("COURTYARD_HTTP_LISTEN") {
+            self.http.listen = v.parse().map_err(|e: std::net::AddrParseError| ConfigError::Env {
+                var: "COURTYARD_HTTP_LISTEN",
+                value: v.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        if let Ok(v) = std::env::var("COURTYARD_DATA_DIR") {
+            self.data.dir = PathBuf::from(v);
+        }
+        Ok(())
+    }
+
+    /// Cross-checks routes, flows and queues.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.media.rtp_port_min >= self.media.rtp_port_max {
+            return Err(ConfigError::Invalid(format!(
+                "[media] rtp_port_min {} must be below rtp_port_max {}",
+                self.media.rtp_port_min, self.media.rtp_port_max
+            )));
+        }
+        let mut names = std::collections::HashSet::new();
+        for f in &self.flows {
+            if !names.insert(f.name.as_str()) {
+                return Err(ConfigError::Invalid(format!("[[flow]] '{}' is defined twice", f.name)));
+            }
+        }
+        let mut numbers = std::collections::HashSet::new();
+        for r in &self.routes {
+            if !names.contains(r.flow.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "[[route]] {} points at flow '{}', which no [[flow]] defines",
+                    r.number, r.flow
+                )));
+            }
+            if !numbers.insert(r.number.as_str()) {
+                return Err(ConfigError::Invalid(format!("[[route]] number {} is routed twice", r.number)));
+            }
+        }
+        for a in &self.agents {
+            if a.extension.is_empty() || !a.extension.chars().all(|c| c.is_ascii_digit()) {
+                return Err(ConfigError::Invalid(format!(
+                    "[[agent]] extension '{}' must be digits",
+                    a.extension
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_config_is_valid() {
+        let cfg = Config::parse(DEMO_CONFIG, "demo").expect("demo config parses");
+        assert!(cfg.routes.iter().any(|r| r.number == "4008123456"));
+        assert_eq!(cfg.agents.len(), 5);
+    }
+
+    #[test]
+    fn route_to_unknown_flow_is_refused_with_its_name() {
+        let err = Config::parse("[[route]]\nnumber = \"1\"\nflow = \"nope\"\n", "t").unwrap_err();
+        assert!(err.to_string().contains("'nope'"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_is_refused() {
+        let err = Config::parse("[sip]\nlisten_typo = 1\n", "t").unwrap_err();
+        assert!(err.to_string().contains("listen_typo"), "{err}");
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything Courtyard needs to build, run the demo and run its tests on a fresh
+# Debian machine with the Rust toolchain present. Idempotent; needs root (or sudo).
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+PKGS=(
+  pkg-config libclang-dev          # bindgen for espeakng-sys
+  espeak-ng libespeak-ng-dev       # TTS (Mandarin voice cmn-latn-pinyin)
+  sox                              # audio checks in tests
+  sip-tester                       # SIPp: real SIP peer in tests and benchmarks
+  baresip                          # real softphone: caller/agent in tests
+  tshark                           # RTP capture checks
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+rustup target list --installed | grep -q '^wasm32-wasip2$' || rustup target add wasm32-wasip2
+echo "dependencies ready"
