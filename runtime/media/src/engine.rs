@@ -1,0 +1,529 @@
+//! The per-leg media task: one socket, one 20 ms clock, all state owned by one task (no locks on
+//! the packet path). Each tick pulls one received frame and sends one frame; datagrams are
+//! handled as they arrive; commands from the [`crate::MediaSession`] handles are applied between.
+//!
+//! Pacing uses absolute deadlines (`start + n·20 ms`), so scheduling delays never accumulate into
+//! drift; the RTP timestamp advances 160 per tick whether or not a packet is sent. If the task
+//! falls more than 100 ms behind (machine overloaded), the missed ticks are skipped (timestamp
+//! jumps accordingly, sequence stays continuous) rather than sent as a burst.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::bridge::{Feed, Frame, Tap};
+use crate::dtmf::goertzel::GoertzelDetector;
+use crate::dtmf::rfc4733::{EventSender, Rfc4733Receiver};
+use crate::jitter::{Inserted, JitterBuffer, Pulled};
+use crate::latch::{Latch, Verdict};
+use crate::playout::Playing;
+use crate::ports::PortLease;
+use crate::record::{CallerRecorder, Recorder};
+use crate::rtp::{self, MAX_RTP_PACKET};
+use crate::session::Shared;
+use crate::stats::RecvTracker;
+use crate::{Codec, DtmfDigit, FRAME, IdleAudio, InbandDtmf, MediaConfig, MediaStats, PlayOptions, PlayOutcome};
+
+const TICK: Duration = Duration::from_millis(20);
+const MAX_LATE: Duration = Duration::from_millis(100);
+/// Audio ticks between two DTMF keys we send.
+const DTMF_GAP_TICKS: u32 = 3;
+
+/// Messages from session handles to the task.
+#[derive(Debug)]
+pub(crate) enum Command {
+    SetRemote { addr: SocketAddr, codec: Codec, te_pt: Option<u8> },
+    Play { pcm: Arc<[i16]>, opts: PlayOptions, done: oneshot::Sender<PlayOutcome> },
+    StopPlay,
+    Inject(DtmfDigit),
+    SendDtmf { digit: char, code: u8, duration_ms: u32, done: oneshot::Sender<()> },
+    RecordStart(Recorder),
+    RecordPause(bool),
+    RecordStop(oneshot::Sender<Option<Recorder>>),
+    RecordCaller(CallerRecorder, oneshot::Sender<CallerRecorder>),
+    AddTap(Tap),
+    AddFeed(Feed),
+    Close,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Remote {
+    codec: Codec,
+    te_pt: Option<u8>,
+}
+
+enum DtmfOut {
+    Events(EventSender, Option<oneshot::Sender<()>>),
+    Tones { pcm: Vec<i16>, pos: usize, done: Option<oneshot::Sender<()>> },
+}
+
+struct QueuedDigit {
+    digit: char,
+    code: u8,
+    duration_ms: u32,
+    done: oneshot::Sender<()>,
+}
+
+pub(crate) struct Engine {
+    socket: UdpSocket,
+    _lease: PortLease,
+    cfg: MediaConfig,
+    shared: Arc<Shared>,
+    remote: Option<Remote>,
+    latch: Latch,
+    // send side
+    ssrc: u32,
+    seq: u16,
+    ts: u32,
+    sent_any: bool,
+    sent_last_tick: bool,
+    play: Option<Playing>,
+    dtmf_queue: VecDeque<QueuedDigit>,
+    dtmf_out: Option<DtmfOut>,
+    dtmf_gap: u32,
+    feeds: Vec<Feed>,
+    // receive side
+    rx_ssrc: Option<u32>,
+    jitter: JitterBuffer,
+    rx_pcm: VecDeque<i16>,
+    tracker: RecvTracker,
+    rfc4733: Rfc4733Receiver,
+    goertzel: GoertzelDetector,
+    taps: Vec<Tap>,
+    // recording
+    recorder: Option<Recorder>,
+    caller_rec: Option<(CallerRecorder, oneshot::Sender<CallerRecorder>)>,
+    stats: MediaStats,
+    // scratch
+    pkt: Vec<u8>,
+    enc: Vec<u8>,
+    dec: Vec<i16>,
+    digits: Vec<DtmfDigit>,
+}
+
+impl Engine {
+    pub(crate) fn new(socket: UdpSocket, lease: PortLease, cfg: MediaConfig, shared: Arc<Shared>) -> Self {
+        Self {
+            socket,
+            _lease: lease,
+            cfg,
+            shared,
+            remote: None,
+            latch: Latch::default(),
+            ssrc: rand::random(),
+            seq: rand::random(),
+            ts: rand::random(),
+            sent_any: false,
+            sent_last_tick: false,
+            play: None,
+            dtmf_queue: VecDeque::new(),
+            dtmf_out: None,
+            dtmf_gap: 0,
+            feeds: Vec::new(),
+            rx_ssrc: None,
+            jitter: JitterBuffer::new(cfg.jitter_depth),
+            rx_pcm: VecDeque::with_capacity(2 * FRAME),
+            tracker: RecvTracker::default(),
+            rfc4733: Rfc4733Receiver::new(),
+            goertzel: GoertzelDetector::new(),
+            taps: Vec::new(),
+            recorder: None,
+            caller_rec: None,
+            stats: MediaStats::default(),
+            pkt: Vec::with_capacity(256),
+            enc: Vec::with_capacity(FRAME),
+            dec: Vec::with_capacity(FRAME),
+            digits: Vec::new(),
+        }
+    }
+
+    pub(crate) async fn run(mut self, mut cmds: mpsc::UnboundedReceiver<Command>) {
+        let mut deadline = Instant::now() + TICK;
+        let sleep = tokio::time::sleep_until(deadline);
+        tokio::pin!(sleep);
+        let mut buf = vec![0u8; MAX_RTP_PACKET + 1];
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut sleep => {
+                    let now = Instant::now();
+                    if now > deadline + MAX_LATE {
+                        let behind = ((now - deadline).as_micros() / TICK.as_micros()) as u32;
+                        self.ts = self.ts.wrapping_add(behind * FRAME as u32);
+                        self.stats.ticks_skipped += behind as u64;
+                        deadline += TICK * behind;
+                    }
+                    self.tick();
+                    deadline += TICK;
+                    sleep.as_mut().reset(deadline);
+                }
+                cmd = cmds.recv() => match cmd {
+                    Some(Command::Close) | None => break,
+                    Some(c) => self.command(c),
+                },
+                r = self.socket.readable() => {
+                    if let Err(e) = r {
+                        tracing::warn!(error = %e, "RTP socket failed; closing media session");
+                        break;
+                    }
+                    // Drain what is queued, bounded so one flood cannot starve the clock.
+                    for _ in 0..64 {
+                        match self.socket.try_recv_from(&mut buf) {
+                            Ok((n, from)) => self.on_datagram(&buf[..n], from),
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                            // ICMP errors reported on the socket: not fatal for RTP.
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
+        }
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(p) = self.play.take() {
+            p.complete(PlayOutcome::Stopped);
+        }
+        if let Some((mut r, done)) = self.caller_rec.take() {
+            r.stop();
+            let _ = done.send(r);
+        }
+        if let Some(r) = self.recorder.take() {
+            // Nobody will ask for it any more: finalise so the file is a valid WAV.
+            if let Err(e) = r.finish() {
+                tracing::warn!(error = %e, "finalising call recording at close failed");
+            }
+        }
+        self.publish();
+    }
+
+    fn command(&mut self, c: Command) {
+        match c {
+            Command::SetRemote { addr, codec, te_pt } => {
+                let changed_codec = self.remote.is_some_and(|r| r.codec != codec);
+                self.remote = Some(Remote { codec, te_pt });
+                self.latch.reset(addr);
+                if changed_codec {
+                    self.jitter.reset();
+                    self.rx_pcm.clear();
+                }
+                tracing::debug!(%addr, ?codec, ?te_pt, "remote set");
+            }
+            Command::Play { pcm, opts, done } => {
+                if let Some(p) = self.play.take() {
+                    p.complete(PlayOutcome::Stopped);
+                }
+                self.play = Some(Playing::new(pcm, opts, done));
+            }
+            Command::StopPlay => {
+                if let Some(p) = self.play.take() {
+                    p.complete(PlayOutcome::Stopped);
+                }
+            }
+            Command::Inject(d) => self.on_digit(d),
+            Command::SendDtmf { digit, code, duration_ms, done } => {
+                self.dtmf_queue.push_back(QueuedDigit { digit, code, duration_ms, done })
+            }
+            Command::RecordStart(r) => {
+                if let Some(old) = self.recorder.replace(r)
+                    && let Err(e) = old.finish()
+                {
+                    tracing::warn!(error = %e, "finalising replaced recording failed");
+                }
+            }
+            Command::RecordPause(p) => {
+                if let Some(r) = self.recorder.as_mut() {
+                    r.set_paused(p);
+                }
+            }
+            Command::RecordStop(done) => {
+                let _ = done.send(self.recorder.take());
+            }
+            Command::RecordCaller(r, done) => {
+                if let Some((mut old, old_done)) = self.caller_rec.replace((r, done)) {
+                    old.stop();
+                    let _ = old_done.send(old);
+                }
+            }
+            Command::AddTap(t) => self.taps.push(t),
+            Command::AddFeed(f) => self.feeds.push(f),
+            Command::Close => {}
+        }
+    }
+
+    fn inband_enabled(&self) -> bool {
+        match self.cfg.inband_dtmf {
+            InbandDtmf::Always => true,
+            InbandDtmf::Never => false,
+            InbandDtmf::Auto => self.remote.is_some_and(|r| r.te_pt.is_none()),
+        }
+    }
+
+    fn on_digit(&mut self, d: DtmfDigit) {
+        self.stats.digits_received += 1;
+        tracing::debug!(digit = %d.digit, source = ?d.source, "digit");
+        let _ = self.shared.digits.send(d);
+        if self.play.as_ref().is_some_and(|p| p.barge_in)
+            && let Some(p) = self.play.take()
+        {
+            p.complete(PlayOutcome::Interrupted(d));
+        }
+        if let Some((r, _)) = self.caller_rec.as_mut()
+            && r.on_digit(d.digit)
+            && let Some((r, done)) = self.caller_rec.take()
+        {
+            let _ = done.send(r);
+        }
+    }
+
+    /// Takes one 20 ms frame of received audio from the jitter buffer.
+    fn pull_rx(&mut self) -> Option<Frame> {
+        let codec = self.remote?.codec;
+        while self.rx_pcm.len() < FRAME {
+            match self.jitter.pull() {
+                Some(Pulled::Packet(p)) => {
+                    self.dec.clear();
+                    codec.decode(&p, &mut self.dec);
+                    self.rx_pcm.extend(self.dec.iter().copied());
+                }
+                Some(Pulled::Missing) => {
+                    self.stats.concealed_frames += 1;
+                    self.rx_pcm.extend(std::iter::repeat_n(0i16, FRAME));
+                }
+                None => break,
+            }
+        }
+        if self.rx_pcm.len() < FRAME {
+            return None;
+        }
+        let mut f = [0i16; FRAME];
+        for (d, s) in f.iter_mut().zip(self.rx_pcm.drain(..FRAME)) {
+            *d = s;
+        }
+        Some(f)
+    }
+
+    fn tick(&mut self) {
+        let now = std::time::Instant::now();
+        // ---- receive side
+        let rx = self.pull_rx();
+        let mut digits = std::mem::take(&mut self.digits);
+        self.rfc4733.poll(now, &mut digits);
+        if let Some(f) = &rx
+            && self.inband_enabled()
+            && let Some(d) = self.goertzel.process(f)
+        {
+            digits.push(d);
+        }
+        for d in digits.drain(..) {
+            self.on_digit(d);
+        }
+        self.digits = digits;
+        if let Some(f) = &rx {
+            self.taps.retain(|t| t.offer(f));
+        } else {
+            self.taps.retain(|t| t.alive.load(std::sync::atomic::Ordering::Relaxed));
+        }
+
+        // ---- what to send
+        if self.play.as_ref().is_some_and(|p| p.abandoned()) {
+            self.play = None;
+        }
+        let mut mix = [0i32; FRAME];
+        let mut have_audio = false;
+        let mut spurt_start = false;
+        if let Some(p) = self.play.as_mut() {
+            spurt_start = p.at_start();
+            have_audio |= p.next_frame(&mut mix);
+            if p.finished()
+                && let Some(p) = self.play.take()
+            {
+                p.complete(PlayOutcome::Completed);
+            }
+        }
+        let mut i = 0;
+        while i < self.feeds.len() {
+            let (had, alive) = self.feeds[i].mix_into(&mut mix);
+            have_audio |= had;
+            if alive {
+                i += 1;
+            } else {
+                self.feeds.swap_remove(i);
+            }
+        }
+        self.start_dtmf_if_due();
+        let mut event: Option<(u32, bool, [u8; 4])> = None;
+        let mut dtmf_done = None;
+        match self.dtmf_out.as_mut() {
+            Some(DtmfOut::Events(s, done)) => match s.next_packet() {
+                Some((m, p)) => event = Some((s.timestamp, m, p)),
+                None => dtmf_done = done.take(),
+            },
+            Some(DtmfOut::Tones { pcm, pos, done }) => {
+                let end = (*pos + FRAME).min(pcm.len());
+                for (m, &s) in mix.iter_mut().zip(&pcm[*pos..end]) {
+                    *m += s as i32;
+                }
+                have_audio |= end > *pos;
+                *pos = end;
+                if *pos >= pcm.len() {
+                    dtmf_done = done.take();
+                }
+            }
+            None => {}
+        }
+        if let Some(d) = dtmf_done {
+            let _ = d.send(());
+            self.dtmf_out = None;
+            self.dtmf_gap = DTMF_GAP_TICKS;
+        }
+        let mut pcm = [0i16; FRAME];
+        for (o, m) in pcm.iter_mut().zip(mix) {
+            *o = m.clamp(i16::MIN as i32, i16::MAX as i32) as i16;
+        }
+
+        // ---- recording
+        if let Some(r) = self.recorder.as_mut() {
+            r.write(rx.as_ref(), have_audio.then_some(&pcm));
+        }
+        if let Some((r, _)) = self.caller_rec.as_mut()
+            && r.write(rx.as_ref())
+            && let Some((r, done)) = self.caller_rec.take()
+        {
+            let _ = done.send(r);
+        }
+
+        // ---- send
+        let mut sent = false;
+        if let (Some(remote), Some(target)) = (self.remote, self.latch.target()) {
+            if let (Some((ets, marker, payload)), Some(te)) = (event, remote.te_pt) {
+                sent = self.send_packet(target, te, ets, marker, &payload);
+                self.stats.dtmf_packets_sent += sent as u64;
+            } else if have_audio || self.cfg.idle == IdleAudio::Silence {
+                let marker = !self.sent_any || spurt_start || !self.sent_last_tick;
+                let mut enc = std::mem::take(&mut self.enc);
+                enc.clear();
+                if have_audio {
+                    remote.codec.encode(&pcm, &mut enc);
+                } else {
+                    enc.resize(FRAME, remote.codec.silence_byte());
+                }
+                sent = self.send_packet(target, remote.codec.payload_type(), self.ts, marker, &enc);
+                self.enc = enc;
+            }
+        }
+        self.sent_last_tick = sent;
+        self.ts = self.ts.wrapping_add(FRAME as u32);
+        self.publish();
+    }
+
+    fn start_dtmf_if_due(&mut self) {
+        if self.dtmf_out.is_some() {
+            return;
+        }
+        if self.dtmf_gap > 0 {
+            self.dtmf_gap -= 1;
+            return;
+        }
+        let Some(q) = self.dtmf_queue.pop_front() else { return };
+        let te = self.remote.and_then(|r| r.te_pt);
+        self.dtmf_out = Some(if te.is_some() {
+            DtmfOut::Events(EventSender::new(q.code, q.duration_ms, self.cfg.dtmf_volume, self.ts), Some(q.done))
+        } else {
+            let pcm = crate::tone::dtmf(q.digit, q.duration_ms.clamp(40, 5000), 12000).unwrap_or_default();
+            DtmfOut::Tones { pcm, pos: 0, done: Some(q.done) }
+        });
+    }
+
+    fn send_packet(&mut self, target: SocketAddr, pt: u8, ts: u32, marker: bool, payload: &[u8]) -> bool {
+        if !rtp::build(&mut self.pkt, pt, self.seq, ts, self.ssrc, marker, payload) {
+            return false;
+        }
+        match self.socket.try_send_to(&self.pkt, target) {
+            Ok(_) => {
+                self.seq = self.seq.wrapping_add(1);
+                self.sent_any = true;
+                self.stats.packets_sent += 1;
+                self.stats.bytes_sent += self.pkt.len() as u64;
+                true
+            }
+            Err(e) => {
+                self.stats.send_errors += 1;
+                tracing::trace!(error = %e, "RTP send failed");
+                false
+            }
+        }
+    }
+
+    fn on_datagram(&mut self, data: &[u8], from: SocketAddr) {
+        if data.len() > MAX_RTP_PACKET {
+            self.stats.dropped_oversize += 1;
+            return;
+        }
+        let Some(remote) = self.remote else {
+            self.stats.dropped_unsignalled += 1;
+            return;
+        };
+        let verdict = self.latch.check(from);
+        if verdict == Verdict::Foreign {
+            self.stats.dropped_foreign += 1;
+            return;
+        }
+        let h = match rtp::parse(data) {
+            Ok(h) => h,
+            Err(_) => {
+                self.stats.dropped_garbage += 1;
+                return;
+            }
+        };
+        let is_audio = h.payload_type == remote.codec.payload_type();
+        let is_event = remote.te_pt == Some(h.payload_type);
+        if !is_audio && !is_event {
+            self.stats.dropped_wrong_pt += 1;
+            return;
+        }
+        if verdict == Verdict::Unlatched && self.latch.latch(from) {
+            tracing::info!(%from, "RTP latched");
+            self.stats.latched = Some(from);
+        }
+        if self.rx_ssrc != Some(h.ssrc) {
+            if self.rx_ssrc.is_some() {
+                self.stats.ssrc_changes += 1;
+                tracing::debug!(ssrc = h.ssrc, "remote SSRC changed");
+                self.jitter.reset();
+                self.tracker.reset();
+            }
+            self.rx_ssrc = Some(h.ssrc);
+        }
+        self.stats.packets_received += 1;
+        self.stats.bytes_received += data.len() as u64;
+        if is_audio {
+            self.tracker.on_packet(h.seq, h.timestamp, std::time::Instant::now());
+            match self.jitter.insert(h.seq, h.payload) {
+                Inserted::Stored => {}
+                Inserted::Late | Inserted::Duplicate => self.stats.dropped_late += 1,
+            }
+        } else {
+            let mut digits = std::mem::take(&mut self.digits);
+            self.rfc4733.on_packet(h.ssrc, h.timestamp, h.payload, std::time::Instant::now(), &mut digits);
+            for d in digits.drain(..) {
+                self.on_digit(d);
+            }
+            self.digits = digits;
+        }
+    }
+
+    fn publish(&mut self) {
+        self.stats.packets_lost = self.tracker.lost();
+        self.stats.jitter_ms = self.tracker.jitter_ms();
+        self.stats.latched = self.latch.latched();
+        self.shared.stats.lock().clone_from(&self.stats);
+    }
+}
+

@@ -1,0 +1,182 @@
+//! A small receive jitter buffer: reorders packets by sequence number and releases one packet per
+//! 20 ms tick after a short prefill, so the caller's audio reaches recording, DTMF detection and
+//! the bridged leg in order and at a steady pace. Fixed depth (default 2 packets = 40 ms): IVR and
+//! agent calls on a LAN/carrier path need little, and every frame of depth is latency in a bridge.
+
+use std::collections::BTreeMap;
+
+/// What one tick takes out of the buffer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pulled {
+    /// The next packet's payload, in order.
+    Packet(Vec<u8>),
+    /// The next packet never came (lost or too late); play a concealment frame.
+    Missing,
+}
+
+/// Outcome of inserting a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// Stored for playout.
+    Stored,
+    /// Older than what was already played out; dropped.
+    Late,
+    /// Already in the buffer; dropped.
+    Duplicate,
+}
+
+/// Reorders RTP payloads by extended sequence number.
+#[derive(Debug)]
+pub struct JitterBuffer {
+    depth: usize,
+    packets: BTreeMap<u64, Vec<u8>>,
+    /// Extended sequence number of the newest packet seen (for wrap-around).
+    highest: Option<u64>,
+    /// Next sequence number to play out, once playing.
+    next: Option<u64>,
+    /// Newest sequence number played out (anything at or before it is late), kept across underruns.
+    played: Option<u64>,
+}
+
+/// A jump larger than this is a new stream (sender restart), not reordering.
+const MAX_JUMP: i64 = 500;
+/// Backlog beyond depth + this is trimmed, keeping latency bounded after a burst.
+const MAX_EXTRA: usize = 4;
+
+impl JitterBuffer {
+    /// A buffer that starts playing once `depth` packets are queued.
+    pub fn new(depth: usize) -> Self {
+        Self { depth: depth.max(1), packets: BTreeMap::new(), highest: None, next: None, played: None }
+    }
+
+    /// Forgets all packets and the stream position (SSRC change, new remote).
+    pub fn reset(&mut self) {
+        self.packets.clear();
+        self.highest = None;
+        self.next = None;
+        self.played = None;
+    }
+
+    /// Packets waiting.
+    pub fn len(&self) -> usize {
+        self.packets.len()
+    }
+
+    /// True when nothing is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.packets.is_empty()
+    }
+
+    fn extend(&mut self, seq: u16) -> u64 {
+        match self.highest {
+            None => (1u64 << 32) + seq as u64,
+            Some(h) => {
+                let delta = seq.wrapping_sub(h as u16) as i16 as i64;
+                (h as i64 + delta) as u64
+            }
+        }
+    }
+
+    /// Stores a payload under its sequence number.
+    pub fn insert(&mut self, seq: u16, payload: &[u8]) -> Inserted {
+        let mut ext = self.extend(seq);
+        if let Some(h) = self.highest
+            && (ext as i64 - h as i64).abs() > MAX_JUMP
+        {
+            self.reset();
+            ext = self.extend(seq);
+        }
+        if self.next.is_some_and(|n| ext < n) || self.played.is_some_and(|p| ext <= p) {
+            return Inserted::Late;
+        }
+        if self.packets.contains_key(&ext) {
+            return Inserted::Duplicate;
+        }
+        self.highest = Some(self.highest.map_or(ext, |h| h.max(ext)));
+        self.packets.insert(ext, payload.to_vec());
+        while self.packets.len() > self.depth + MAX_EXTRA {
+            if let Some((k, _)) = self.packets.pop_first() {
+                self.next = Some(k + 1);
+                self.played = Some(k);
+            }
+        }
+        Inserted::Stored
+    }
+
+    /// Takes what plays out in this tick; `None` while prefilling or after an underrun.
+    pub fn pull(&mut self) -> Option<Pulled> {
+        let next = match self.next {
+            Some(n) => n,
+            None => {
+                if self.packets.len() < self.depth {
+                    return None;
+                }
+                *self.packets.keys().next()?
+            }
+        };
+        if self.packets.is_empty() {
+            // Underrun: prefill again so a stalled sender does not produce a burst of "missing".
+            self.next = None;
+            return None;
+        }
+        self.next = Some(next + 1);
+        self.played = Some(next);
+        match self.packets.remove(&next) {
+            Some(p) => Some(Pulled::Packet(p)),
+            None => Some(Pulled::Missing),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(j: &mut JitterBuffer) -> Vec<Option<u8>> {
+        let mut v = Vec::new();
+        while let Some(p) = j.pull() {
+            v.push(match p {
+                Pulled::Packet(p) => Some(p[0]),
+                Pulled::Missing => None,
+            });
+        }
+        v
+    }
+
+    #[test]
+    fn reorders_conceals_gaps_and_drops_late_and_duplicates() {
+        let mut j = JitterBuffer::new(2);
+        assert_eq!(j.insert(11, &[11]), Inserted::Stored);
+        assert_eq!(j.pull(), None, "prefilling");
+        assert_eq!(j.insert(10, &[10]), Inserted::Stored);
+        assert_eq!(j.insert(10, &[10]), Inserted::Duplicate);
+        assert_eq!(j.insert(13, &[13]), Inserted::Stored);
+        assert_eq!(drain(&mut j), vec![Some(10), Some(11), None, Some(13)]);
+        assert_eq!(j.insert(12, &[12]), Inserted::Late);
+    }
+
+    #[test]
+    fn sequence_wraps_around() {
+        let mut j = JitterBuffer::new(1);
+        for s in [65534u16, 65535, 0, 1] {
+            j.insert(s, &[s as u8]);
+        }
+        assert_eq!(drain(&mut j), vec![Some(254), Some(255), Some(0), Some(1)]);
+        j.insert(2, &[2]);
+        assert_eq!(drain(&mut j), vec![Some(2)]);
+    }
+
+    #[test]
+    fn backlog_is_trimmed_and_big_jumps_restart() {
+        let mut j = JitterBuffer::new(2);
+        for s in 0..20u16 {
+            j.insert(s, &[s as u8]);
+        }
+        assert_eq!(j.len(), 2 + MAX_EXTRA);
+        assert_eq!(drain(&mut j), (14..20).map(Some).collect::<Vec<_>>());
+        // Sender restarted with a random sequence number.
+        j.insert(40000, &[1]);
+        j.insert(40001, &[2]);
+        assert_eq!(drain(&mut j), vec![Some(1), Some(2)]);
+    }
+}

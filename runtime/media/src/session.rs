@@ -1,0 +1,255 @@
+//! The public façade of one call leg's media: open, point at the remote, play, collect digits,
+//! record, close. Every method sends a message to the leg's task (see `engine.rs`), so the handle
+//! is cheap to clone and usable from any task; the task ends when the session is closed or the
+//! last handle is dropped, and its RTP port then returns to the allocator.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::bridge::{Feed, Tap};
+use crate::engine::{Command, Engine};
+use crate::record::{CallerRecorder, Recorder};
+use crate::{
+    CallerRecording, Codec, DtmfDigit, DtmfSource, MediaError, MediaStats, PlayOptions, PlayOutcome, PortAllocator,
+    RecordCallerOptions, RecordMode, RecordingInfo,
+};
+
+/// What the session sends when it has nothing to say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IdleAudio {
+    /// Silence frames every 20 ms: keeps NAT pinholes open and phones that watch for RTP happy.
+    #[default]
+    Silence,
+    /// Nothing between prompts (the RTP timestamp still advances with the clock).
+    Nothing,
+}
+
+/// When to look for DTMF tones in the received audio.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InbandDtmf {
+    /// Only when the remote did not offer telephone-events (avoids double digits from phones that
+    /// send both).
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Per-session media settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// Receive jitter buffer depth in 20 ms packets (latency vs. reordering tolerance).
+    pub jitter_depth: usize,
+    /// What to send between prompts.
+    pub idle: IdleAudio,
+    /// In-band DTMF detection policy.
+    pub inband_dtmf: InbandDtmf,
+    /// Volume (-dBm0) of telephone-events we send.
+    pub dtmf_volume: u8,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self { jitter_depth: 2, idle: IdleAudio::Silence, inband_dtmf: InbandDtmf::Auto, dtmf_volume: 10 }
+    }
+}
+
+/// Shared between the handles and the task.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) stats: Mutex<MediaStats>,
+    pub(crate) digits: broadcast::Sender<DtmfDigit>,
+}
+
+#[derive(Debug)]
+struct Handle {
+    cmd: mpsc::UnboundedSender<Command>,
+    local: SocketAddr,
+    shared: Arc<Shared>,
+    ended: Mutex<Option<oneshot::Receiver<()>>>,
+}
+
+/// One call leg's media (RTP socket + task). Clones are handles to the same session.
+#[derive(Debug, Clone)]
+pub struct MediaSession {
+    h: Arc<Handle>,
+}
+
+/// A subscription to a session's digits (RFC 4733, in-band and injected), in order.
+#[derive(Debug)]
+pub struct DigitReceiver {
+    rx: broadcast::Receiver<DtmfDigit>,
+}
+
+impl DigitReceiver {
+    /// The next digit; `None` once the session is closed.
+    pub async fn recv(&mut self) -> Option<DtmfDigit> {
+        loop {
+            match self.rx.recv().await {
+                Ok(d) => return Some(d),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(lost = n, "digit subscriber lagged; digits lost");
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// A digit if one is already waiting.
+    pub fn try_recv(&mut self) -> Option<DtmfDigit> {
+        loop {
+            match self.rx.try_recv() {
+                Ok(d) => return Some(d),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+impl MediaSession {
+    /// Binds an RTP socket from `ports` and starts the leg's task; the port is known at once
+    /// (for the SDP answer), media flows after [`MediaSession::set_remote`].
+    pub async fn open(ports: &PortAllocator, config: MediaConfig) -> Result<Self, MediaError> {
+        let (socket, lease) = ports.bind()?;
+        let local = socket.local_addr().map_err(MediaError::Bind)?;
+        let (cmd, cmd_rx) = mpsc::unbounded_channel();
+        let (digits, _) = broadcast::channel(64);
+        let shared = Arc::new(Shared { stats: Mutex::new(MediaStats::default()), digits });
+        let (ended_tx, ended_rx) = oneshot::channel();
+        let engine = Engine::new(socket, lease, config, shared.clone());
+        let span = tracing::debug_span!("media", port = local.port());
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                engine.run(cmd_rx).await;
+                let _ = ended_tx.send(());
+            },
+            span,
+        ));
+        Ok(Self { h: Arc::new(Handle { cmd, local, shared, ended: Mutex::new(Some(ended_rx)) }) })
+    }
+
+    fn send(&self, c: Command) -> Result<(), MediaError> {
+        self.h.cmd.send(c).map_err(|_| MediaError::Closed)
+    }
+
+    /// The bound RTP address (put it in the SDP answer).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.h.local
+    }
+
+    /// Sets (or, on re-INVITE, changes) where media goes, the codec, and the telephone-event
+    /// payload type; resets the RTP latch.
+    pub fn set_remote(&self, addr: SocketAddr, codec: Codec, telephone_event_pt: Option<u8>) {
+        let _ = self.send(Command::SetRemote { addr, codec, te_pt: telephone_event_pt });
+    }
+
+    /// Plays 8 kHz mono samples in paced 20 ms frames; replaces a prompt already playing.
+    /// Dropping the returned future stops the prompt.
+    pub async fn play(&self, pcm: Arc<[i16]>, opts: PlayOptions) -> Result<PlayOutcome, MediaError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::Play { pcm, opts, done: tx })?;
+        rx.await.map_err(|_| MediaError::Closed)
+    }
+
+    /// Stops the current prompt (its `play` returns [`PlayOutcome::Stopped`]).
+    pub fn stop_play(&self) {
+        let _ = self.send(Command::StopPlay);
+    }
+
+    /// Subscribes to digits from now on.
+    pub fn digits(&self) -> DigitReceiver {
+        DigitReceiver { rx: self.h.shared.digits.subscribe() }
+    }
+
+    /// Delivers a digit that arrived by signalling (SIP INFO application/dtmf-relay); it barges
+    /// in and ends recordings like any other digit.
+    pub fn inject_dtmf(&self, digit: char) -> Result<(), MediaError> {
+        crate::dtmf::event_code(digit).ok_or(MediaError::InvalidDigit(digit))?;
+        let d = DtmfDigit { digit: digit.to_ascii_uppercase(), duration_ms: 0, volume: None, source: DtmfSource::Injected };
+        self.send(Command::Inject(d))
+    }
+
+    /// Sends a key to the remote as RFC 4733 events (in-band tones when no telephone-event payload
+    /// type was negotiated); resolves when it has been sent. Keys queue behind each other.
+    pub async fn send_dtmf(&self, digit: char, duration_ms: u32) -> Result<(), MediaError> {
+        let code = crate::dtmf::event_code(digit).ok_or(MediaError::InvalidDigit(digit))?;
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::SendDtmf { digit: digit.to_ascii_uppercase(), code, duration_ms, done: tx })?;
+        rx.await.map_err(|_| MediaError::Closed)
+    }
+
+    /// Starts recording the call (both directions); replaces a recording in progress.
+    pub async fn record_start(&self, path: impl AsRef<Path>, mode: RecordMode) -> Result<(), MediaError> {
+        let path = path.as_ref().to_path_buf();
+        let rec = tokio::task::spawn_blocking(move || Recorder::create(&path, mode))
+            .await
+            .map_err(|e| MediaError::Record(e.to_string()))??;
+        self.send(Command::RecordStart(rec))
+    }
+
+    /// Pauses the call recording (paused time is left out of the file).
+    pub fn record_pause(&self) {
+        let _ = self.send(Command::RecordPause(true));
+    }
+
+    /// Resumes a paused call recording.
+    pub fn record_resume(&self) {
+        let _ = self.send(Command::RecordPause(false));
+    }
+
+    /// Stops the call recording and finalises the file(s); `None` if nothing was recording.
+    pub async fn record_stop(&self) -> Result<Option<RecordingInfo>, MediaError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::RecordStop(tx))?;
+        let Some(rec) = rx.await.map_err(|_| MediaError::Closed)? else { return Ok(None) };
+        tokio::task::spawn_blocking(move || rec.finish()).await.map_err(|e| MediaError::Record(e.to_string()))?.map(Some)
+    }
+
+    /// Records what the caller says until the max length, trailing silence, or the terminator key.
+    /// Returns early with [`crate::RecordEnd::Stopped`] if the session closes.
+    pub async fn record_caller(&self, path: impl AsRef<Path>, opts: RecordCallerOptions) -> Result<CallerRecording, MediaError> {
+        let path = path.as_ref().to_path_buf();
+        let rec = tokio::task::spawn_blocking(move || CallerRecorder::create(&path, opts))
+            .await
+            .map_err(|e| MediaError::Record(e.to_string()))??;
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::RecordCaller(rec, tx))?;
+        let rec = rx.await.map_err(|_| MediaError::Closed)?;
+        tokio::task::spawn_blocking(move || rec.finish()).await.map_err(|e| MediaError::Record(e.to_string()))?
+    }
+
+    /// A snapshot of the counters (updated every 20 ms).
+    pub fn stats(&self) -> MediaStats {
+        self.h.shared.stats.lock().clone()
+    }
+
+    /// Ends the session: stops prompts and recordings (finalising the call recording's file),
+    /// closes the socket and frees the port; waits until done.
+    pub async fn close(&self) {
+        let _ = self.send(Command::Close);
+        let ended = self.h.ended.lock().take();
+        if let Some(rx) = ended {
+            let _ = rx.await;
+        }
+    }
+
+    /// True once the session's task has ended.
+    pub fn is_closed(&self) -> bool {
+        self.h.cmd.is_closed()
+    }
+
+    pub(crate) fn add_tap(&self, tap: Tap) {
+        let _ = self.send(Command::AddTap(tap));
+    }
+
+    pub(crate) fn add_feed(&self, feed: Feed) {
+        let _ = self.send(Command::AddFeed(feed));
+    }
+}
