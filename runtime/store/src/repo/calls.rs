@@ -1,0 +1,117 @@
+//! Call detail records and the recordings index, with time and caller indexes for listing,
+//! screen-pop "last calls" and retention purges.
+
+use super::{Store, check_id, rkey, ts_key, tx_get, tx_put};
+use crate::StoreError;
+use crate::model::{Cdr, Page, Recording, normalize_phone};
+use chrono::{DateTime, FixedOffset};
+
+fn cdr_index_keys(c: &Cdr) -> [String; 2] {
+    let ts = ts_key(&c.start);
+    [format!("ix/ct/{ts}/{}", c.call_id), format!("ix/cc/{}/{ts}/{}", normalize_phone(&c.caller), c.call_id)]
+}
+
+impl Store {
+    /// Insert or update a CDR (the host inserts at call start and updates on answer/end).
+    pub async fn upsert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError> {
+        check_id("call id", &cdr.call_id)?;
+        self.txn(|tx| {
+            if let Some(old) = tx_get::<Cdr>(tx, &rkey::<Cdr>(&cdr.call_id))? {
+                for k in cdr_index_keys(&old) {
+                    tx.remove(k.as_bytes())?;
+                }
+            }
+            tx_put(tx, &rkey::<Cdr>(&cdr.call_id), cdr)?;
+            for k in cdr_index_keys(cdr) {
+                tx.insert(k.as_bytes(), b"")?;
+            }
+            Ok(())
+        })?;
+        self.flush().await
+    }
+
+    /// Apply a change to a stored CDR atomically (e.g. set `end` and hang-up cause).
+    pub async fn update_cdr(&self, call_id: &str, change: impl Fn(&mut Cdr)) -> Result<Cdr, StoreError> {
+        let mut c = self.get::<Cdr>(call_id)?.ok_or_else(|| StoreError::NotFound(format!("cdr {call_id}")))?;
+        change(&mut c);
+        c.call_id = call_id.to_string();
+        self.upsert_cdr(&c).await?;
+        Ok(c)
+    }
+
+    /// The most recent calls from a number, newest first.
+    pub fn calls_from(&self, number: &str, limit: usize) -> Result<Vec<Cdr>, StoreError> {
+        let ids = self.index_ids(&format!("ix/cc/{}/", normalize_phone(number)), true)?;
+        let mut out = Vec::new();
+        for id in ids.into_iter().take(limit) {
+            if let Some(c) = self.get::<Cdr>(&id)? {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// CDRs started in `[from, to)`, newest first, filtered and paginated.
+    pub fn cdrs_between(
+        &self,
+        from: Option<DateTime<FixedOffset>>,
+        to: Option<DateTime<FixedOffset>>,
+        filter: impl Fn(&Cdr) -> bool,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Page<Cdr>, StoreError> {
+        let start = format!("ix/ct/{}", from.as_ref().map(ts_key).unwrap_or_default());
+        let end = match &to {
+            Some(t) => format!("ix/ct/{}", ts_key(t)),
+            None => "ix/ct0".to_string(),
+        };
+        let mut items = Vec::new();
+        let mut total = 0;
+        for r in self.kv().scan_range(start.as_bytes(), end.as_bytes()).rev() {
+            let (k, _) = r?;
+            let k = String::from_utf8_lossy(&k);
+            let Some(id) = k.rsplit('/').next() else { continue };
+            if let Some(c) = self.get::<Cdr>(id)?
+                && filter(&c)
+            {
+                if total >= offset && items.len() < limit {
+                    items.push(c);
+                }
+                total += 1;
+            }
+        }
+        Ok(Page { items, total })
+    }
+
+    /// Calls that never got an end time (in progress at a crash): mark them interrupted.
+    /// The runtime calls this once at start-up before taking calls. Returns how many.
+    pub async fn mark_interrupted_calls(&self, now: DateTime<FixedOffset>) -> Result<usize, StoreError> {
+        let open = self.list::<Cdr>(|c| c.end.is_none(), 0, usize::MAX)?;
+        for mut c in open.items.clone() {
+            c.end = Some(now);
+            c.interrupted = true;
+            c.hangup_cause.get_or_insert_with(|| "interrupted by restart".into());
+            self.upsert_cdr(&c).await?;
+        }
+        Ok(open.total)
+    }
+
+    /// Add a recording to the index. The file name must be a plain name (no path traversal).
+    pub async fn insert_recording(&self, rec: &Recording) -> Result<(), StoreError> {
+        check_id("recording id", &rec.id)?;
+        if rec.file.is_empty() || rec.file.contains(['/', '\\']) || rec.file.starts_with('.') {
+            return Err(StoreError::Invalid(format!("recording file '{}' must be a plain file name", rec.file)));
+        }
+        let ts = ts_key(&rec.created_at);
+        self.txn(|tx| {
+            tx_put(tx, &rkey::<Recording>(&rec.id), rec)?;
+            tx.insert(format!("ix/rt/{ts}/{}", rec.id).as_bytes(), b"")
+        })?;
+        self.flush().await
+    }
+
+    /// A recording by id.
+    pub fn get_recording(&self, id: &str) -> Result<Option<Recording>, StoreError> {
+        self.get::<Recording>(id)
+    }
+}
