@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::bridge::{Feed, Frame, Tap};
@@ -74,6 +74,7 @@ pub(crate) struct Engine {
     _lease: PortLease,
     cfg: MediaConfig,
     shared: Arc<Shared>,
+    digit_tx: Option<broadcast::Sender<DtmfDigit>>,
     remote: Option<Remote>,
     latch: Latch,
     // send side
@@ -107,12 +108,19 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
-    pub(crate) fn new(socket: UdpSocket, lease: PortLease, cfg: MediaConfig, shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(
+        socket: UdpSocket,
+        lease: PortLease,
+        cfg: MediaConfig,
+        shared: Arc<Shared>,
+        digit_tx: broadcast::Sender<DtmfDigit>,
+    ) -> Self {
         Self {
             socket,
             _lease: lease,
             cfg,
             shared,
+            digit_tx: Some(digit_tx),
             remote: None,
             latch: Latch::default(),
             ssrc: rand::random(),
@@ -201,6 +209,8 @@ impl Engine {
             }
         }
         self.publish();
+        self.digit_tx = None;
+        self.shared.digits.lock().take();
     }
 
     fn command(&mut self, c: Command) {
@@ -268,7 +278,9 @@ impl Engine {
     fn on_digit(&mut self, d: DtmfDigit) {
         self.stats.digits_received += 1;
         tracing::debug!(digit = %d.digit, source = ?d.source, "digit");
-        let _ = self.shared.digits.send(d);
+        if let Some(tx) = &self.digit_tx {
+            let _ = tx.send(d);
+        }
         if self.play.as_ref().is_some_and(|p| p.barge_in)
             && let Some(p) = self.play.take()
         {

@@ -64,7 +64,8 @@ impl Default for MediaConfig {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) stats: Mutex<MediaStats>,
-    pub(crate) digits: broadcast::Sender<DtmfDigit>,
+    /// Taken (dropped) by the task when it ends, so subscribers see the end of the stream.
+    pub(crate) digits: Mutex<Option<broadcast::Sender<DtmfDigit>>>,
 }
 
 #[derive(Debug)]
@@ -121,9 +122,9 @@ impl MediaSession {
         let local = socket.local_addr().map_err(MediaError::Bind)?;
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
         let (digits, _) = broadcast::channel(64);
-        let shared = Arc::new(Shared { stats: Mutex::new(MediaStats::default()), digits });
+        let shared = Arc::new(Shared { stats: Mutex::new(MediaStats::default()), digits: Mutex::new(Some(digits.clone())) });
         let (ended_tx, ended_rx) = oneshot::channel();
-        let engine = Engine::new(socket, lease, config, shared.clone());
+        let engine = Engine::new(socket, lease, config, shared.clone(), digits);
         let span = tracing::debug_span!("media", port = local.port());
         tokio::spawn(tracing::Instrument::instrument(
             async move {
@@ -165,7 +166,12 @@ impl MediaSession {
 
     /// Subscribes to digits from now on.
     pub fn digits(&self) -> DigitReceiver {
-        DigitReceiver { rx: self.h.shared.digits.subscribe() }
+        let rx = match self.h.shared.digits.lock().as_ref() {
+            Some(tx) => tx.subscribe(),
+            // Closed session: a stream that ends at once.
+            None => broadcast::channel(1).1,
+        };
+        DigitReceiver { rx }
     }
 
     /// Delivers a digit that arrived by signalling (SIP INFO application/dtmf-relay); it barges

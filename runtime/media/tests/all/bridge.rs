@@ -1,0 +1,125 @@
+//! Bridging a PCMU caller leg with a PCMA agent leg: the audio arrives transcoded and recognisably
+//! the same (correlation), under the far leg's own SSRC/sequence/timestamps; DTMF is relayed;
+//! a supervisor can listen; dropping the bridge stops the audio.
+
+use std::time::Duration;
+
+use courtyard_media::codec::Codec;
+use courtyard_media::dtmf::rfc4733::EventPayload;
+use courtyard_media::{bridge, link_audio};
+
+use crate::peer::{Peer, best_correlation, chirp, decode, session};
+
+#[tokio::test]
+async fn bridged_legs_transcode_rewrite_and_relay_dtmf() {
+    let caller_leg = session().await;
+    let agent_leg = session().await;
+    let mut caller = Peer::new().await;
+    let mut agent = Peer::new().await;
+    caller.ssrc = 0xAAAA;
+    agent.ssrc = 0xBBBB;
+    caller_leg.set_remote(caller.addr(), Codec::Pcmu, Some(101));
+    agent_leg.set_remote(agent.addr(), Codec::Pcma, Some(96));
+    let b = bridge(&caller_leg, &agent_leg);
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    caller.drain();
+    agent.drain();
+
+    // Caller speaks (PCMU) → agent hears it as PCMA.
+    let speech = chirp(1000);
+    let (to_caller_leg, to_agent_leg) = (caller_leg.local_addr(), agent_leg.local_addr());
+    let speak = tokio::spawn(async move {
+        caller.stream(to_caller_leg, Codec::Pcmu, &speech).await;
+        caller
+    });
+    let heard = agent.collect(80, Duration::from_secs(3)).await;
+    let mut caller = speak.await.unwrap();
+    assert!(heard.len() >= 60, "{} packets", heard.len());
+    assert!(heard.iter().all(|p| p.pt == 8), "agent leg speaks PCMA");
+    assert!(heard.iter().all(|p| p.ssrc == heard[0].ssrc) && heard[0].ssrc != 0xAAAA, "SSRC rewritten");
+    for w in heard.windows(2) {
+        assert_eq!(w[1].seq, w[0].seq.wrapping_add(1));
+        assert_eq!(w[1].ts.wrapping_sub(w[0].ts), 160);
+    }
+    let pcm = decode(&heard, Codec::Pcma);
+    let mid = &chirp(1000)[3200..4800];
+    let c = best_correlation(mid, &pcm);
+    assert!(c > 0.95, "caller audio at the agent correlates {c:.3}");
+
+    // Agent speaks (PCMA) → caller hears it as PCMU.
+    caller.drain();
+    let speech = chirp(1000);
+    let speak = tokio::spawn(async move {
+        agent.stream(to_agent_leg, Codec::Pcma, &speech).await;
+        agent
+    });
+    let heard = caller.collect(80, Duration::from_secs(3)).await;
+    let agent = speak.await.unwrap();
+    assert!(heard.iter().all(|p| p.pt == 0));
+    let c = best_correlation(mid, &decode(&heard, Codec::Pcmu));
+    assert!(c > 0.95, "agent audio at the caller correlates {c:.3}");
+
+    // DTMF from the caller (pt 101) reaches the agent as RFC 4733 with the agent's pt 96.
+    agent.drain();
+    caller.press(to_caller_leg, 101, 7, 10).await;
+    let pk = agent.collect(60, Duration::from_secs(3)).await;
+    let ev: Vec<EventPayload> = pk.iter().filter(|p| p.pt == 96).filter_map(|p| EventPayload::decode(&p.payload)).collect();
+    assert!(!ev.is_empty(), "no telephone-event relayed");
+    assert!(ev.iter().all(|e| e.event == 7));
+    assert_eq!(ev.iter().filter(|e| e.end).count(), 3);
+
+    // Unbridged: the agent hears only silence again.
+    drop(b);
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    let speech = chirp(300);
+    let speak = tokio::spawn(async move { caller.stream(to_caller_leg, Codec::Pcmu, &speech).await });
+    agent.drain();
+    let pk = agent.collect(15, Duration::from_secs(2)).await;
+    speak.await.unwrap();
+    assert!(pk.iter().all(|p| p.payload.iter().all(|&b| b == 0xD5)), "audio leaked after unbridge");
+    caller_leg.close().await;
+    agent_leg.close().await;
+}
+
+#[tokio::test]
+async fn supervisor_listens_to_both_legs_and_whispers_to_the_agent_only() {
+    let (cl, al, sl) = (session().await, session().await, session().await);
+    let (mut caller, agent, supervisor) = (Peer::new().await, Peer::new().await, Peer::new().await);
+    cl.set_remote(caller.addr(), Codec::Pcma, None);
+    al.set_remote(agent.addr(), Codec::Pcmu, None);
+    sl.set_remote(supervisor.addr(), Codec::Pcmu, None);
+    let b = bridge(&cl, &al);
+    let listen = b.listen(&sl);
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    supervisor.drain();
+    let speech = chirp(800);
+    let to = cl.local_addr();
+    let speak = tokio::spawn(async move {
+        caller.stream(to, Codec::Pcma, &speech).await;
+        caller
+    });
+    let heard = supervisor.collect(60, Duration::from_secs(3)).await;
+    let caller = speak.await.unwrap();
+    let c = best_correlation(&chirp(800)[2000..3600], &decode(&heard, Codec::Pcmu));
+    assert!(c > 0.95, "supervisor hears the caller: {c:.3}");
+    drop(listen);
+
+    // Whisper: the supervisor's phone talks into the supervisor leg; agent hears, caller doesn't.
+    let _w = link_audio(&sl, &al);
+    let mut sup = supervisor;
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    agent.drain();
+    caller.drain();
+    let speech = chirp(800);
+    let to = sl.local_addr();
+    let speak = tokio::spawn(async move { sup.stream(to, Codec::Pcmu, &speech).await });
+    let (at_agent, at_caller) = tokio::join!(agent.collect(60, Duration::from_secs(3)), caller.collect(60, Duration::from_secs(3)));
+    speak.await.unwrap();
+    let mid = &chirp(800)[2000..3600];
+    assert!(best_correlation(mid, &decode(&at_agent, Codec::Pcmu)) > 0.95, "agent hears the whisper");
+    assert!(at_caller.iter().all(|p| p.payload.iter().all(|&b| b == 0xD5)), "caller must not hear the whisper");
+    drop(b);
+    for s in [cl, al, sl] {
+        s.close().await;
+    }
+}
