@@ -1,0 +1,290 @@
+//! espeak-ng through its C library, behind a small safe wrapper.
+//!
+//! espeak-ng keeps process-global state (the current voice, the synthesis callback, internal
+//! buffers) and is not thread-safe, so the whole process gets **one** synthesis thread that
+//! owns the library; callers send requests over a channel and await the reply. The `espeakng`
+//! crate segfaults on Debian's 1.51 (its struct layout is wrong), so this module binds the C
+//! API through `espeakng-sys` directly and keeps every `unsafe` block here.
+//!
+//! Mandarin uses the voice `cmn-latn-pinyin`: on Debian's 1.51 the plain `cmn` voice reads each
+//! character's pinyin as English. Runs of Latin letters inside Mandarin text are handed to the
+//! English voice as separate segments, which is what a bilingual speaker would do with "WiFi".
+#![allow(unsafe_code)] // FFI to libespeak-ng; every unsafe block states its invariant.
+
+use std::cell::RefCell;
+use std::ffi::{CString, c_int, c_short};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+
+use espeakng_sys as sys;
+use tokio::sync::oneshot;
+
+use crate::TtsError;
+use crate::engine::{Audio, EngineFuture, TtsEngine};
+use crate::text::Lang;
+
+/// espeak-ng's Mandarin voice that pronounces correctly on Debian's 1.51.
+pub const MANDARIN_VOICE: &str = "cmn-latn-pinyin";
+/// espeak-ng's English voice.
+pub const ENGLISH_VOICE: &str = "en";
+
+/// Speaking rate and voices for [`Espeak`].
+#[derive(Clone, Debug)]
+pub struct EspeakConfig {
+    /// Words per minute (espeak-ng's default is 175; 80–450 accepted).
+    pub rate_wpm: u32,
+    /// Voice for [`Lang::Zh`].
+    pub mandarin_voice: String,
+    /// Voice for [`Lang::En`] and for Latin-letter runs inside Mandarin text.
+    pub english_voice: String,
+}
+
+impl Default for EspeakConfig {
+    fn default() -> Self {
+        EspeakConfig { rate_wpm: 175, mandarin_voice: MANDARIN_VOICE.into(), english_voice: ENGLISH_VOICE.into() }
+    }
+}
+
+/// A synthesis request for the espeak thread.
+struct Job {
+    voice: String,
+    rate_wpm: u32,
+    text: String,
+    reply: oneshot::Sender<Result<Vec<i16>, TtsError>>,
+}
+
+/// Handle to the process's single espeak-ng thread.
+struct Worker {
+    jobs: mpsc::Sender<Job>,
+    sample_rate: u32,
+}
+
+static WORKER: OnceLock<Result<Worker, String>> = OnceLock::new();
+
+thread_local! {
+    /// Samples produced by the synthesis callback on the espeak thread for the current job.
+    static PCM: RefCell<Vec<i16>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The callback espeak-ng calls (on the espeak thread, during `espeak_Synth`) with audio.
+unsafe extern "C" fn on_audio(wav: *mut c_short, numsamples: c_int, _events: *mut sys::espeak_EVENT) -> c_int {
+    if !wav.is_null() && numsamples > 0 {
+        // SAFETY: espeak-ng passes a buffer of `numsamples` valid samples that lives for the
+        // duration of this call; we copy them out and keep no reference.
+        let chunk = unsafe { std::slice::from_raw_parts(wav, numsamples as usize) };
+        PCM.with(|pcm| pcm.borrow_mut().extend_from_slice(chunk));
+    }
+    0 // continue synthesis
+}
+
+fn worker() -> Result<&'static Worker, TtsError> {
+    WORKER
+        .get_or_init(start_worker)
+        .as_ref()
+        .map_err(|e| TtsError::Engine(e.clone()))
+}
+
+fn start_worker() -> Result<Worker, String> {
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<u32, String>>();
+    std::thread::Builder::new()
+        .name("espeak-ng".into())
+        .spawn(move || {
+            // SAFETY: this thread is the only one that ever calls into libespeak-ng (the
+            // OnceLock guarantees a single worker per process). DONT_EXIT stops espeak-ng from
+            // calling exit() when its data files are missing.
+            let rate = unsafe {
+                sys::espeak_Initialize(
+                    sys::espeak_AUDIO_OUTPUT_AUDIO_OUTPUT_SYNCHRONOUS,
+                    0,
+                    std::ptr::null(),
+                    sys::espeakINITIALIZE_DONT_EXIT as c_int,
+                )
+            };
+            if rate <= 0 {
+                let _ = ready_tx.send(Err(format!(
+                    "espeak_Initialize failed ({rate}); is espeak-ng-data installed (apt install espeak-ng)?"
+                )));
+                return;
+            }
+            // SAFETY: `on_audio` has the callback signature espeak-ng expects and never unwinds.
+            unsafe { sys::espeak_SetSynthCallback(Some(on_audio)) };
+            let _ = ready_tx.send(Ok(rate as u32));
+            let mut current_voice = String::new();
+            let mut current_rate = 0;
+            while let Ok(job) = jobs_rx.recv() {
+                let result = run_job(&job, &mut current_voice, &mut current_rate);
+                let _ = job.reply.send(result);
+            }
+        })
+        .map_err(|e| format!("cannot start the espeak-ng thread: {e}"))?;
+    let sample_rate = ready_rx
+        .recv()
+        .map_err(|_| "the espeak-ng thread stopped during start-up".to_string())??;
+    tracing::info!(sample_rate, "espeak-ng initialized");
+    Ok(Worker { jobs: jobs_tx, sample_rate })
+}
+
+/// Synthesizes one job on the espeak thread.
+fn run_job(job: &Job, current_voice: &mut String, current_rate: &mut u32) -> Result<Vec<i16>, TtsError> {
+    if *current_voice != job.voice {
+        let name = CString::new(job.voice.as_str()).map_err(|_| TtsError::UnknownVoice(job.voice.clone()))?;
+        // SAFETY: `name` is a valid NUL-terminated string for the duration of the call.
+        let err = unsafe { sys::espeak_SetVoiceByName(name.as_ptr()) };
+        if err != sys::espeak_ERROR_EE_OK {
+            current_voice.clear();
+            return Err(TtsError::UnknownVoice(job.voice.clone()));
+        }
+        *current_voice = job.voice.clone();
+    }
+    if *current_rate != job.rate_wpm {
+        let wpm = job.rate_wpm.clamp(80, 450) as c_int;
+        // SAFETY: plain integer parameter setter.
+        unsafe { sys::espeak_SetParameter(sys::espeak_PARAMETER_espeakRATE, wpm, 0) };
+        *current_rate = job.rate_wpm;
+    }
+    // Interior NULs would end the C string early; plugins may send anything.
+    let text = CString::new(job.text.replace('\0', " ")).map_err(|e| TtsError::Engine(e.to_string()))?;
+    let size = text.as_bytes_with_nul().len();
+    PCM.with(|pcm| pcm.borrow_mut().clear());
+    // SAFETY: `text` is NUL-terminated UTF-8 that outlives the call; in synchronous mode
+    // espeak_Synth returns only after every callback for this text has run on this thread.
+    let err = unsafe {
+        sys::espeak_Synth(
+            text.as_ptr().cast(),
+            size,
+            0,
+            sys::espeak_POSITION_TYPE_POS_CHARACTER,
+            0,
+            sys::espeakCHARS_UTF8,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    // SAFETY: waits for pending synthesis (a no-op in synchronous mode, kept for safety).
+    unsafe { sys::espeak_Synchronize() };
+    let pcm = PCM.with(|pcm| std::mem::take(&mut *pcm.borrow_mut()));
+    if err != sys::espeak_ERROR_EE_OK {
+        return Err(TtsError::Engine(format!("espeak_Synth failed ({err})")));
+    }
+    Ok(pcm)
+}
+
+/// Synthesizes `text` with an espeak-ng voice on the shared espeak thread (native rate).
+pub async fn synthesize_voice(voice: &str, rate_wpm: u32, text: &str) -> Result<Vec<i16>, TtsError> {
+    let worker = worker()?;
+    let (reply, rx) = oneshot::channel();
+    worker
+        .jobs
+        .send(Job { voice: voice.to_string(), rate_wpm, text: text.to_string(), reply })
+        .map_err(|_| TtsError::Engine("the espeak-ng thread has stopped".into()))?;
+    rx.await.map_err(|_| TtsError::Engine("the espeak-ng thread dropped a request".into()))?
+}
+
+/// espeak-ng's native output rate (22050 Hz), starting the engine if needed.
+pub fn native_sample_rate() -> Result<u32, TtsError> {
+    Ok(worker()?.sample_rate)
+}
+
+/// Splits Mandarin text into runs for the Mandarin voice and Latin-letter runs for the English
+/// voice; `true` marks an English run.
+pub fn split_latin_runs(text: &str) -> Vec<(bool, String)> {
+    let mut runs: Vec<(bool, String)> = Vec::new();
+    for c in text.chars() {
+        let latin = c.is_ascii_alphabetic();
+        // Spaces and apostrophes between letters stay in the English run ("Wi Fi", "don't").
+        let joins_prev = matches!(c, ' ' | '\'' | '-') && runs.last().is_some_and(|(l, _)| *l);
+        match runs.last_mut() {
+            Some((is_latin, run)) if *is_latin == latin || joins_prev => run.push(c),
+            _ => runs.push((latin, c.to_string())),
+        }
+    }
+    // Separators that trailed an English run go back to the Mandarin side.
+    let mut out: Vec<(bool, String)> = Vec::new();
+    for (latin, run) in runs {
+        if latin {
+            let trimmed = run.trim_end_matches([' ', '\'', '-']);
+            let tail = &run[trimmed.len()..];
+            out.push((true, trimmed.to_string()));
+            if !tail.is_empty() {
+                out.push((false, tail.to_string()));
+            }
+        } else {
+            out.push((false, run));
+        }
+    }
+    // Merge neighbouring runs of the same kind and drop runs with nothing to say.
+    let mut merged: Vec<(bool, String)> = Vec::new();
+    for (latin, run) in out {
+        match merged.last_mut() {
+            Some((l, r)) if *l == latin => r.push_str(&run),
+            _ => merged.push((latin, run)),
+        }
+    }
+    merged.retain(|(_, r)| r.chars().any(char::is_alphanumeric));
+    merged
+}
+
+/// The espeak-ng engine: Mandarin by default, English on request.
+#[derive(Clone, Debug, Default)]
+pub struct Espeak {
+    config: EspeakConfig,
+}
+
+impl Espeak {
+    /// Starts (once per process) the espeak-ng thread and returns an engine handle.
+    pub fn new(config: EspeakConfig) -> Result<Espeak, TtsError> {
+        worker()?;
+        Ok(Espeak { config })
+    }
+
+    /// Synthesizes text at espeak-ng's native rate, splitting Mandarin text into voice runs.
+    pub async fn synthesize_native(&self, lang: Lang, text: &str) -> Result<Audio, TtsError> {
+        let rate = native_sample_rate()?;
+        let mut samples = Vec::new();
+        match lang {
+            Lang::En => samples = synthesize_voice(&self.config.english_voice, self.config.rate_wpm, text).await?,
+            Lang::Zh => {
+                for (latin, run) in split_latin_runs(text) {
+                    let voice = if latin { &self.config.english_voice } else { &self.config.mandarin_voice };
+                    samples.extend(synthesize_voice(voice, self.config.rate_wpm, &run).await?);
+                }
+            }
+        }
+        Ok(Audio { sample_rate: rate, samples })
+    }
+}
+
+impl TtsEngine for Espeak {
+    fn id(&self) -> &str {
+        "espeak-ng"
+    }
+
+    fn voice(&self, lang: Lang) -> String {
+        let v = match lang {
+            Lang::Zh => &self.config.mandarin_voice,
+            Lang::En => &self.config.english_voice,
+        };
+        format!("{v}@{}wpm", self.config.rate_wpm)
+    }
+
+    fn synthesize<'a>(&'a self, lang: Lang, text: &'a str) -> EngineFuture<'a> {
+        Box::pin(self.synthesize_native(lang, text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_latin_runs;
+
+    #[test]
+    fn latin_runs_are_split_out_of_mandarin() {
+        let runs = split_latin_runs("请连接WiFi网络");
+        assert_eq!(runs, vec![(false, "请连接".into()), (true, "WiFi".into()), (false, "网络".into())]);
+        let runs = split_latin_runs("工单 W O，二零二六");
+        assert_eq!(runs, vec![(false, "工单 ".into()), (true, "W O".into()), (false, "，二零二六".into())]);
+        assert_eq!(split_latin_runs("您好"), vec![(false, "您好".into())]);
+        assert_eq!(split_latin_runs("OK"), vec![(true, "OK".into())]);
+        assert!(split_latin_runs("，。 ").is_empty());
+    }
+}

@@ -1,0 +1,202 @@
+//! The TTS service the media layer calls: prompt parts in, 8 kHz mono PCM out.
+//!
+//! For each prompt it applies the reading rules ([`crate::text::plan`]), plays library
+//! recordings where the operator has them, synthesizes the rest through the engine (cached by
+//! engine, voice and text in memory and on disk), inserts pauses and concatenates. Concurrent
+//! requests for the same uncached text share one synthesis, so a burst of calls hitting a cold
+//! greeting costs one synthesis, not one per call.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+use tokio::sync::OnceCell;
+
+use crate::TtsError;
+use crate::cache::{AudioCache, CacheKey};
+use crate::engine::TtsEngine;
+use crate::library::PromptLibrary;
+use crate::resample::{TELEPHONE_RATE, TTS_GAIN, to_8k};
+use crate::text::{Lang, Piece, Speech, plan};
+
+/// Where the service keeps its files and how much memory the cache may use.
+#[derive(Clone, Debug)]
+pub struct TtsConfig {
+    /// Prompt library root (operator recordings); see [`PromptLibrary`].
+    pub prompts_dir: Option<PathBuf>,
+    /// Disk cache directory (`<data>/tts-cache`); None keeps the cache in memory only.
+    pub cache_dir: Option<PathBuf>,
+    /// Memory cache budget in bytes of 8 kHz samples.
+    pub memory_cache_bytes: usize,
+}
+
+impl TtsConfig {
+    /// The standard layout under a data directory: `<data>/prompts` and `<data>/tts-cache`,
+    /// with a 64 MiB memory cache (about 70 minutes of 8 kHz audio).
+    pub fn under(data_dir: &Path) -> TtsConfig {
+        TtsConfig {
+            prompts_dir: Some(data_dir.join("prompts")),
+            cache_dir: Some(data_dir.join("tts-cache")),
+            memory_cache_bytes: 64 << 20,
+        }
+    }
+}
+
+/// Counters that show whether the cache works (exposed for metrics and tests).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TtsStats {
+    /// Engine synthesis calls (cache misses).
+    pub synthesized: u64,
+    /// Texts served from the memory cache.
+    pub memory_hits: u64,
+    /// Texts served from the disk cache.
+    pub disk_hits: u64,
+    /// Prompts served from the operator's library.
+    pub recordings: u64,
+}
+
+type Flight = Arc<OnceCell<Result<Arc<[i16]>, TtsError>>>;
+
+/// Text-to-speech for calls: prompt parts to 8 kHz mono PCM.
+pub struct Tts {
+    engine: Arc<dyn TtsEngine>,
+    library: PromptLibrary,
+    cache: AudioCache,
+    in_flight: Mutex<HashMap<CacheKey, Flight>>,
+    synthesized: AtomicU64,
+    memory_hits: AtomicU64,
+    disk_hits: AtomicU64,
+    recordings: AtomicU64,
+}
+
+impl Tts {
+    /// A service over any engine.
+    pub fn new(engine: Arc<dyn TtsEngine>, config: TtsConfig) -> Tts {
+        Tts {
+            engine,
+            library: PromptLibrary::new(config.prompts_dir),
+            cache: AudioCache::new(config.cache_dir, config.memory_cache_bytes),
+            in_flight: Mutex::new(HashMap::new()),
+            synthesized: AtomicU64::new(0),
+            memory_hits: AtomicU64::new(0),
+            disk_hits: AtomicU64::new(0),
+            recordings: AtomicU64::new(0),
+        }
+    }
+
+    /// The usual set-up: espeak-ng with default voices and the standard layout under `data_dir`.
+    pub fn espeak(data_dir: &Path) -> Result<Tts, TtsError> {
+        let engine = crate::Espeak::new(crate::EspeakConfig::default())?;
+        Ok(Tts::new(Arc::new(engine), TtsConfig::under(data_dir)))
+    }
+
+    /// Renders and synthesizes a prompt to 8 kHz mono PCM.
+    pub async fn speak(&self, lang: Lang, parts: &[Speech]) -> Result<Arc<[i16]>, TtsError> {
+        let pieces = plan(lang, parts);
+        let mut chunks: Vec<Arc<[i16]>> = Vec::with_capacity(pieces.len());
+        let mut silences: Vec<(usize, usize)> = Vec::new(); // (index in chunks, samples)
+        for piece in pieces {
+            match piece {
+                Piece::Say(text) => chunks.push(self.say_text(lang, &text).await?),
+                Piece::Recording { key, fallback } => match self.recording(lang, &key).await {
+                    Some(rec) => chunks.push(rec),
+                    None => chunks.push(self.say_text(lang, &fallback).await?),
+                },
+                Piece::Silence(ms) => {
+                    silences.push((chunks.len(), ms as usize * TELEPHONE_RATE as usize / 1000));
+                    chunks.push(Arc::from(Vec::new()));
+                }
+            }
+        }
+        if chunks.len() == 1 {
+            if let Some(only) = chunks.pop() {
+                return Ok(only);
+            }
+        }
+        let total = chunks.iter().map(|c| c.len()).sum::<usize>() + silences.iter().map(|s| s.1).sum::<usize>();
+        let mut out = Vec::with_capacity(total);
+        let mut silences = silences.into_iter().peekable();
+        for (i, chunk) in chunks.iter().enumerate() {
+            if let Some(&(at, n)) = silences.peek()
+                && at == i
+            {
+                out.resize(out.len() + n, 0);
+                silences.next();
+            }
+            out.extend_from_slice(chunk);
+        }
+        Ok(out.into())
+    }
+
+    /// Synthesizes already-rendered text (cached); what [`Tts::speak`] does for each text piece.
+    pub async fn say_text(&self, lang: Lang, text: &str) -> Result<Arc<[i16]>, TtsError> {
+        let key = CacheKey::new(self.engine.id(), &self.engine.voice(lang), text);
+        if let Some(hit) = self.cache.get_memory(&key) {
+            self.memory_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit);
+        }
+        let flight = self.in_flight.lock().entry(key.clone()).or_default().clone();
+        let result = flight.get_or_init(|| self.fill(lang, text, &key)).await.clone();
+        self.in_flight.lock().remove(&key);
+        result
+    }
+
+    /// Disk cache, then engine; runs once per key even under concurrent requests.
+    async fn fill(&self, lang: Lang, text: &str, key: &CacheKey) -> Result<Arc<[i16]>, TtsError> {
+        if let Some(hit) = self.cache.get_memory(key) {
+            self.memory_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit);
+        }
+        if let Some(hit) = self.cache.get_disk(key) {
+            self.disk_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(hit);
+        }
+        self.synthesized.fetch_add(1, Ordering::Relaxed);
+        let audio = self.engine.synthesize(lang, text).await?;
+        let samples: Arc<[i16]> = to_8k(&audio.samples, audio.sample_rate, TTS_GAIN)?.into();
+        tracing::debug!(engine = self.engine.id(), chars = text.chars().count(), samples = samples.len(), "synthesized");
+        self.cache.put(key, samples.clone());
+        Ok(samples)
+    }
+
+    /// The operator's recording for `key`, if usable; a broken file is logged and skipped so
+    /// the caller still hears the synthesized fallback.
+    async fn recording(&self, lang: Lang, key: &str) -> Option<Arc<[i16]>> {
+        match self.library.load(lang, key) {
+            Ok(Some(rec)) => {
+                self.recordings.fetch_add(1, Ordering::Relaxed);
+                Some(rec)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(key, error = %e, "prompt recording unusable; synthesizing the fallback text");
+                None
+            }
+        }
+    }
+
+    /// Loads a pre-recorded WAV a plugin asked to play, as 8 kHz mono.
+    pub async fn play_wav(&self, path: &Path) -> Result<Arc<[i16]>, TtsError> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || crate::wav::load_wav_8k(&path))
+            .await
+            .map_err(|e| TtsError::Engine(format!("WAV loader task failed: {e}")))?
+    }
+
+    /// The prompt library (to list or check recordings).
+    pub fn library(&self) -> &PromptLibrary {
+        &self.library
+    }
+
+    /// Cache and synthesis counters.
+    pub fn stats(&self) -> TtsStats {
+        TtsStats {
+            synthesized: self.synthesized.load(Ordering::Relaxed),
+            memory_hits: self.memory_hits.load(Ordering::Relaxed),
+            disk_hits: self.disk_hits.load(Ordering::Relaxed),
+            recordings: self.recordings.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Tones (being written).
