@@ -45,12 +45,21 @@ impl Default for EspeakConfig {
     }
 }
 
-/// A synthesis request for the espeak thread.
-struct Job {
-    voice: String,
-    rate_wpm: u32,
-    text: String,
-    reply: oneshot::Sender<Result<Vec<i16>, TtsError>>,
+/// A request for the espeak thread.
+enum Job {
+    /// Synthesize text to PCM at the native rate.
+    Synth {
+        voice: String,
+        rate_wpm: u32,
+        text: String,
+        reply: oneshot::Sender<Result<Vec<i16>, TtsError>>,
+    },
+    /// Translate text to espeak phoneme mnemonics (for checks and debugging).
+    Phonemes {
+        voice: String,
+        text: String,
+        reply: oneshot::Sender<Result<String, TtsError>>,
+    },
 }
 
 /// Handle to the process's single espeak-ng thread.
@@ -111,10 +120,18 @@ fn start_worker() -> Result<Worker, String> {
             unsafe { sys::espeak_SetSynthCallback(Some(on_audio)) };
             let _ = ready_tx.send(Ok(rate as u32));
             let mut current_voice = String::new();
-            let mut current_rate = 0;
             while let Ok(job) = jobs_rx.recv() {
-                let result = run_job(&job, &mut current_voice, &mut current_rate);
-                let _ = job.reply.send(result);
+                match job {
+                    Job::Synth { voice, rate_wpm, text, reply } => {
+                        let result = set_voice(&voice, &mut current_voice)
+                            .and_then(|()| synth(rate_wpm, &text));
+                        let _ = reply.send(result);
+                    }
+                    Job::Phonemes { voice, text, reply } => {
+                        let result = set_voice(&voice, &mut current_voice).and_then(|()| to_phonemes(&text));
+                        let _ = reply.send(result);
+                    }
+                }
             }
         })
         .map_err(|e| format!("cannot start the espeak-ng thread: {e}"))?;
@@ -125,26 +142,29 @@ fn start_worker() -> Result<Worker, String> {
     Ok(Worker { jobs: jobs_tx, sample_rate })
 }
 
-/// Synthesizes one job on the espeak thread.
-fn run_job(job: &Job, current_voice: &mut String, current_rate: &mut u32) -> Result<Vec<i16>, TtsError> {
-    if *current_voice != job.voice {
-        let name = CString::new(job.voice.as_str()).map_err(|_| TtsError::UnknownVoice(job.voice.clone()))?;
+/// Selects a voice on the espeak thread (skipped when it is already current).
+fn set_voice(voice: &str, current_voice: &mut String) -> Result<(), TtsError> {
+    if *current_voice != voice {
+        let name = CString::new(voice).map_err(|_| TtsError::UnknownVoice(voice.to_string()))?;
         // SAFETY: `name` is a valid NUL-terminated string for the duration of the call.
         let err = unsafe { sys::espeak_SetVoiceByName(name.as_ptr()) };
         if err != sys::espeak_ERROR_EE_OK {
             current_voice.clear();
-            return Err(TtsError::UnknownVoice(job.voice.clone()));
+            return Err(TtsError::UnknownVoice(voice.to_string()));
         }
-        *current_voice = job.voice.clone();
+        *current_voice = voice.to_string();
     }
-    if *current_rate != job.rate_wpm {
-        let wpm = job.rate_wpm.clamp(80, 450) as c_int;
-        // SAFETY: plain integer parameter setter.
-        unsafe { sys::espeak_SetParameter(sys::espeak_PARAMETER_espeakRATE, wpm, 0) };
-        *current_rate = job.rate_wpm;
-    }
+    Ok(())
+}
+
+/// Synthesizes text with the current voice on the espeak thread.
+fn synth(rate_wpm: u32, text: &str) -> Result<Vec<i16>, TtsError> {
+    // Set every time: selecting a voice may reset espeak-ng's parameters.
+    let wpm = rate_wpm.clamp(80, 450) as c_int;
+    // SAFETY: plain integer parameter setter.
+    unsafe { sys::espeak_SetParameter(sys::espeak_PARAMETER_espeakRATE, wpm, 0) };
     // Interior NULs would end the C string early; plugins may send anything.
-    let text = CString::new(job.text.replace('\0', " ")).map_err(|e| TtsError::Engine(e.to_string()))?;
+    let text = CString::new(text.replace('\0', " ")).map_err(|e| TtsError::Engine(e.to_string()))?;
     let size = text.as_bytes_with_nul().len();
     PCM.with(|pcm| pcm.borrow_mut().clear());
     // SAFETY: `text` is NUL-terminated UTF-8 that outlives the call; in synchronous mode
@@ -170,15 +190,49 @@ fn run_job(job: &Job, current_voice: &mut String, current_rate: &mut u32) -> Res
     Ok(pcm)
 }
 
+/// Translates text to phonemes on the espeak thread, clause by clause.
+fn to_phonemes(text: &str) -> Result<String, TtsError> {
+    let text = CString::new(text.replace('\0', " ")).map_err(|e| TtsError::Engine(e.to_string()))?;
+    let mut cursor: *const std::ffi::c_void = text.as_ptr().cast();
+    let mut out = Vec::new();
+    // Each call translates one clause and advances `cursor`, or sets it to NULL at the end.
+    while !cursor.is_null() {
+        // SAFETY: `cursor` points into `text` (NUL-terminated, alive for the whole loop);
+        // espeak-ng only advances it within the string or sets it to NULL.
+        let ph = unsafe { sys::espeak_TextToPhonemes(&mut cursor, sys::espeakCHARS_UTF8 as c_int, 0) };
+        if ph.is_null() {
+            break;
+        }
+        // SAFETY: espeak-ng returns a NUL-terminated string valid until its next call.
+        out.push(unsafe { std::ffi::CStr::from_ptr(ph) }.to_string_lossy().trim().to_string());
+    }
+    Ok(out.join(" "))
+}
+
+fn send(job: Job) -> Result<(), TtsError> {
+    worker()?
+        .jobs
+        .send(job)
+        .map_err(|_| TtsError::Engine("the espeak-ng thread has stopped".into()))
+}
+
+fn dropped<E>(_: E) -> TtsError {
+    TtsError::Engine("the espeak-ng thread dropped a request".into())
+}
+
 /// Synthesizes `text` with an espeak-ng voice on the shared espeak thread (native rate).
 pub async fn synthesize_voice(voice: &str, rate_wpm: u32, text: &str) -> Result<Vec<i16>, TtsError> {
-    let worker = worker()?;
     let (reply, rx) = oneshot::channel();
-    worker
-        .jobs
-        .send(Job { voice: voice.to_string(), rate_wpm, text: text.to_string(), reply })
-        .map_err(|_| TtsError::Engine("the espeak-ng thread has stopped".into()))?;
-    rx.await.map_err(|_| TtsError::Engine("the espeak-ng thread dropped a request".into()))?
+    send(Job::Synth { voice: voice.to_string(), rate_wpm, text: text.to_string(), reply })?;
+    rx.await.map_err(dropped)?
+}
+
+/// espeak-ng's phoneme mnemonics for `text` in `voice` (what `espeak-ng -x -v voice` prints);
+/// used to check that Mandarin is read as Mandarin.
+pub async fn phonemes(voice: &str, text: &str) -> Result<String, TtsError> {
+    let (reply, rx) = oneshot::channel();
+    send(Job::Phonemes { voice: voice.to_string(), text: text.to_string(), reply })?;
+    rx.await.map_err(dropped)?
 }
 
 /// espeak-ng's native output rate (22050 Hz), starting the engine if needed.
@@ -255,17 +309,28 @@ impl Espeak {
     }
 }
 
+impl Espeak {
+    /// The voice name espeak-ng uses for `lang` (without settings).
+    pub fn voice_name(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.config.mandarin_voice,
+            Lang::En => &self.config.english_voice,
+        }
+    }
+
+    /// espeak-ng's phonemes for `text` in `lang`'s voice (no Latin-run splitting).
+    pub async fn phonemes(&self, lang: Lang, text: &str) -> Result<String, TtsError> {
+        phonemes(self.voice_name(lang), text).await
+    }
+}
+
 impl TtsEngine for Espeak {
     fn id(&self) -> &str {
         "espeak-ng"
     }
 
     fn voice(&self, lang: Lang) -> String {
-        let v = match lang {
-            Lang::Zh => &self.config.mandarin_voice,
-            Lang::En => &self.config.english_voice,
-        };
-        format!("{v}@{}wpm", self.config.rate_wpm)
+        format!("{}@{}wpm", self.voice_name(lang), self.config.rate_wpm)
     }
 
     fn synthesize<'a>(&'a self, lang: Lang, text: &'a str) -> EngineFuture<'a> {

@@ -94,40 +94,23 @@ impl Tts {
 
     /// Renders and synthesizes a prompt to 8 kHz mono PCM.
     pub async fn speak(&self, lang: Lang, parts: &[Speech]) -> Result<Arc<[i16]>, TtsError> {
-        let pieces = plan(lang, parts);
-        let mut chunks: Vec<Arc<[i16]>> = Vec::with_capacity(pieces.len());
-        let mut silences: Vec<(usize, usize)> = Vec::new(); // (index in chunks, samples)
-        for piece in pieces {
-            match piece {
-                Piece::Say(text) => chunks.push(self.say_text(lang, &text).await?),
+        let mut chunks: Vec<Arc<[i16]>> = Vec::new();
+        for piece in plan(lang, parts) {
+            chunks.push(match piece {
+                Piece::Say(text) => self.say_text(lang, &text).await?,
                 Piece::Recording { key, fallback } => match self.recording(lang, &key).await {
-                    Some(rec) => chunks.push(rec),
-                    None => chunks.push(self.say_text(lang, &fallback).await?),
+                    Some(rec) => rec,
+                    None => self.say_text(lang, &fallback).await?,
                 },
-                Piece::Silence(ms) => {
-                    silences.push((chunks.len(), ms as usize * TELEPHONE_RATE as usize / 1000));
-                    chunks.push(Arc::from(Vec::new()));
-                }
-            }
+                Piece::Silence(ms) => vec![0; (ms as usize).saturating_mul(TELEPHONE_RATE as usize) / 1000].into(),
+            });
         }
-        if chunks.len() == 1 {
-            if let Some(only) = chunks.pop() {
-                return Ok(only);
-            }
+        if chunks.len() == 1
+            && let Some(only) = chunks.pop()
+        {
+            return Ok(only); // the common cached case: no copy
         }
-        let total = chunks.iter().map(|c| c.len()).sum::<usize>() + silences.iter().map(|s| s.1).sum::<usize>();
-        let mut out = Vec::with_capacity(total);
-        let mut silences = silences.into_iter().peekable();
-        for (i, chunk) in chunks.iter().enumerate() {
-            if let Some(&(at, n)) = silences.peek()
-                && at == i
-            {
-                out.resize(out.len() + n, 0);
-                silences.next();
-            }
-            out.extend_from_slice(chunk);
-        }
-        Ok(out.into())
+        Ok(chunks.concat().into())
     }
 
     /// Synthesizes already-rendered text (cached); what [`Tts::speak`] does for each text piece.
