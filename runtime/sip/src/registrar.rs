@@ -24,7 +24,9 @@ pub struct RegistrarConfig {
     pub max_expires: u32,
     /// Used when the REGISTER names no expiry.
     pub default_expires: u32,
-    /// Digest algorithms offered, most preferred first (RFC 8760 §2.4).
+    /// Digest algorithms offered, one challenge each, in this order. The default puts MD5
+    /// first: RFC 8760 clients pick the algorithm they support from the list, but legacy phones
+    /// and SIPp 3.6 only read the first challenge and refuse anything but MD5.
     pub algorithms: Vec<Algorithm>,
     /// Nonce validity.
     pub nonce_lifetime: Duration,
@@ -36,7 +38,7 @@ impl Default for RegistrarConfig {
             min_expires: 60,
             max_expires: 3600,
             default_expires: 3600,
-            algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
+            algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
             nonce_lifetime: Duration::from_secs(300),
         }
     }
