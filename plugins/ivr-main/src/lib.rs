@@ -1,0 +1,26 @@
+//! `ivr-main`: the hotline's front door — greeting by name, after-hours routing, announcements, then the menu (1 bills, 2 repairs, 3 complaints, 4 property information, 0 agent).
+//!
+//! Configuration: see `docs/plugins.md` (sections of [`flows_common::Settings`]); the logic
+//! lives in `flows-common` so `ivr-main` can run it from its menu too.
+
+use courtyard_plugin_sdk::prelude::*;
+use flows_common::{Ctx, Settings};
+
+/// The exported flow.
+struct Flow;
+
+impl InboundFlow for Flow {
+    type Config = Settings;
+
+    fn validate_config(config: &Settings) -> Result<(), String> {
+        config.validate()
+    }
+
+    fn handle_call(call: &Call) -> FlowResult {
+        let settings: Settings = config()?;
+        let mut ctx = Ctx::inbound(call, &settings);
+        ctx.front_door()
+    }
+}
+
+export_inbound!(Flow);
