@@ -1,0 +1,199 @@
+//! Offers: ring timeout, rejection, unreachable phones, abandon while ringing, wrap-up, supervision.
+
+use std::sync::{Arc, Mutex};
+
+use courtyard_acd::*;
+
+use crate::common::*;
+
+fn two_agents(max_no_answer: u32) -> AcdConfig {
+    let q = QueueConfig { ring_timeout_secs: 15, retry_secs: 5, ..queue("q") };
+    AcdConfig { max_consecutive_no_answer: max_no_answer, ..config(vec![q], vec![agent("A"), agent("B")]) }
+}
+
+#[tokio::test]
+async fn ring_timeout_tries_the_next_agent_counts_the_miss_and_sets_not_ready_after_k() {
+    let mut h = Harness::new(two_agents(2));
+    h.login(&[("A", "8001")]).await;
+    h.advance(1).await;
+    h.login(&[("B", "8002")]).await;
+    let mut t = h.enqueue(call("1"), "q").await;
+    let r = h.ring().await;
+    assert_eq!(r.agent(), "A");
+    assert_eq!(r.req.timeout.as_secs(), 15);
+    h.advance(14).await;
+    assert!(!r.cancelled());
+    h.no_ring().await;
+    h.advance(1).await; // 15 s: timeout
+    assert!(r.cancelled(), "the ACD stops ringing A");
+    let r2 = h.ring().await;
+    assert_eq!(r2.agent(), "B");
+    assert_eq!(h.answer(r2, &mut t).await, "B");
+    assert_eq!(h.state("A").await, AgentState::Ready, "one miss of K = 2: still ready");
+    let k = h.acd.agent_kpis("A", Window::ALL).await.unwrap();
+    assert_eq!((k.offered, k.no_answer, k.answered), (1, 1, 0));
+
+    // Second consecutive miss: A goes 示忙 "no-answer".
+    let _t2 = h.enqueue(call("2"), "q").await;
+    let r = h.ring().await;
+    assert_eq!(r.agent(), "A");
+    h.advance(15).await;
+    assert_eq!(h.state("A").await, AgentState::NotReady { reason: "no-answer".into() });
+    h.no_ring().await; // B is on call 1, A not ready: call 2 waits
+    let k = h.acd.agent_kpis("A", Window::ALL).await.unwrap();
+    assert_eq!(k.no_answer, 2);
+}
+
+#[tokio::test]
+async fn an_answer_resets_the_consecutive_miss_count() {
+    let mut h = Harness::new(two_agents(2));
+    h.login(&[("A", "8001")]).await;
+    for i in 0..3 {
+        let mut t = h.enqueue(call(&format!("{i}m")), "q").await;
+        let r = h.ring().await;
+        h.advance(15).await; // miss
+        assert!(r.cancelled());
+        h.advance(5).await; // retry_secs: A may be offered the same call again
+        let r = h.ring().await;
+        assert_eq!(r.agent(), "A");
+        h.answer(r, &mut t).await;
+        h.acd.call_ended(&format!("{i}m")).await.unwrap();
+    }
+    assert_eq!(h.state("A").await, AgentState::Ready);
+}
+
+#[tokio::test]
+async fn rejection_moves_on_at_once_and_the_rejecting_agent_is_not_reoffered_during_retry() {
+    let mut h = Harness::new(two_agents(3));
+    h.login(&[("A", "8001")]).await;
+    h.advance(1).await;
+    h.login(&[("B", "8002")]).await;
+    let mut t = h.enqueue(call("1"), "q").await;
+    let r = h.ring().await;
+    assert_eq!(r.agent(), "A");
+    r.reject();
+    let r = h.ring().await;
+    assert_eq!(r.agent(), "B");
+    r.reject();
+    // Both rejected: nobody is rung until retry_secs pass, then A again (longest idle).
+    h.no_ring().await;
+    h.advance(5).await;
+    let r = h.ring().await;
+    assert_eq!(r.agent(), "A");
+    assert_eq!(h.answer(r, &mut t).await, "A");
+    let k = h.acd.agent_kpis("B", Window::ALL).await.unwrap();
+    assert_eq!((k.offered, k.rejected), (1, 1));
+}
+
+#[tokio::test]
+async fn unreachable_phone_sets_the_agent_not_ready_and_rings_the_next() {
+    let mut h = Harness::new(two_agents(3));
+    h.login(&[("A", "8001")]).await;
+    h.advance(1).await;
+    h.login(&[("B", "8002")]).await;
+    let mut t = h.enqueue(call("1"), "q").await;
+    h.ring().await.unreachable();
+    let r = h.ring().await;
+    assert_eq!(r.agent(), "B");
+    h.answer(r, &mut t).await;
+    assert_eq!(h.state("A").await, AgentState::NotReady { reason: "unreachable".into() });
+}
+
+#[tokio::test]
+async fn caller_hanging_up_while_ringing_cancels_the_ring_and_is_a_missed_call() {
+    let mut h = Harness::new(two_agents(1));
+    h.login(&[("A", "8001")]).await;
+    let _t = h.enqueue(CallRef::new("c1", "13812345678"), "q").await;
+    let r = h.ring().await;
+    h.advance(8).await;
+    h.acd.caller_left("c1").await.unwrap();
+    h.settle().await;
+    assert!(r.cancelled());
+    assert_eq!(h.state("A").await, AgentState::Ready, "a withdrawn offer is not a miss (K = 1)");
+    let missed = h.acd.missed_calls(true).await.unwrap();
+    assert_eq!(missed.len(), 1);
+    assert_eq!((missed[0].caller.as_str(), missed[0].reason, missed[0].waited_ms), ("13812345678", MissedReason::Abandoned, 8_000));
+    assert!(!missed[0].short);
+    h.acd.mark_called_back("c1").await.unwrap();
+    assert!(h.acd.missed_calls(true).await.unwrap().is_empty());
+    assert_eq!(h.acd.missed_calls(false).await.unwrap().len(), 1);
+    // An answer arriving after the withdrawal is hung up, not connected.
+    r.answer();
+    h.settle().await;
+    assert_eq!(h.dialer.released.load(std::sync::atomic::Ordering::SeqCst), 0, "ring future was dropped: no leg");
+}
+
+#[tokio::test]
+async fn wrap_up_holds_the_agent_for_the_configured_seconds_or_until_they_press_ready() {
+    let q = QueueConfig { wrap_up_secs: 10, ..queue("q") };
+    let mut h = Harness::new(config(vec![q], vec![agent("A"), AgentConfig { wrap_up_secs: Some(3), ..agent("B") }]));
+    h.login(&[("A", "8001")]).await;
+    let mut t = h.enqueue(call("1"), "q").await;
+    let r = h.ring().await;
+    h.answer(r, &mut t).await;
+    h.advance(60).await;
+    h.acd.call_ended("1").await.unwrap();
+    assert!(matches!(h.state("A").await, AgentState::WrapUp { until_ms, .. } if until_ms == T0 + 70_000));
+    let _t2 = h.enqueue(call("2"), "q").await;
+    h.advance(9).await;
+    h.no_ring().await;
+    h.advance(1).await;
+    assert_eq!(h.ring().await.agent(), "A");
+
+    // Pressing 示闲 ends wrap-up early; B's own 3 s setting overrides the queue's 10 s.
+    let mut h = Harness::new(config(vec![QueueConfig { wrap_up_secs: 10, ..queue("q") }], vec![agent("A"), AgentConfig { wrap_up_secs: Some(3), ..agent("B") }]));
+    h.login(&[("A", "8001"), ("B", "8002")]).await;
+    for id in ["1", "2"] {
+        let mut t = h.enqueue(call(id), "q").await;
+        let r = h.ring().await;
+        h.answer(r, &mut t).await;
+        h.acd.call_ended(id).await.unwrap();
+    }
+    h.acd.set_state("A", RequestedState::Ready).await.unwrap();
+    assert_eq!(h.state("A").await, AgentState::Ready);
+    h.advance(3).await;
+    assert_eq!(h.state("B").await, AgentState::Ready);
+}
+
+#[tokio::test]
+async fn not_ready_pressed_during_a_call_applies_after_wrap_up() {
+    let q = QueueConfig { wrap_up_secs: 5, ..queue("q") };
+    let mut h = Harness::new(config(vec![q], vec![agent("A")]));
+    h.login(&[("A", "8001")]).await;
+    let mut t = h.enqueue(call("1"), "q").await;
+    let r = h.ring().await;
+    h.answer(r, &mut t).await;
+    h.acd.set_state("A", RequestedState::NotReady { reason: "午饭".into() }).await.unwrap();
+    assert!(matches!(h.state("A").await, AgentState::OnCall { .. }));
+    h.acd.call_ended("1").await.unwrap();
+    h.advance(5).await;
+    assert_eq!(h.state("A").await, AgentState::NotReady { reason: "午饭".into() });
+    h.acd.agent_logout("A").await.unwrap();
+    assert_eq!(h.state("A").await, AgentState::LoggedOut);
+    assert_eq!(h.acd.set_state("A", RequestedState::Ready).await, Err(AcdError::NotLoggedIn("A".into())));
+}
+
+#[derive(Default)]
+struct RecordingSupervisor(Mutex<Vec<SuperviseTarget>>);
+
+impl SupervisorMedia for RecordingSupervisor {
+    fn supervise(&self, target: SuperviseTarget) -> BoxFuture<'static, Result<(), String>> {
+        self.0.lock().unwrap().push(target);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test]
+async fn supervision_is_passed_to_the_lead_with_the_agents_call() {
+    let sup = Arc::new(RecordingSupervisor::default());
+    let mut h = Harness::with_supervisor(config(vec![queue("q")], vec![agent("A")]), sup.clone());
+    h.login(&[("A", "8001")]).await;
+    let req = SuperviseRequest { mode: SuperviseMode::Whisper, supervisor_extension: "8100".into(), agent_id: "A".into() };
+    assert_eq!(h.acd.supervise(req.clone()).await, Err(AcdError::AgentNotOnCall("A".into())));
+    let mut t = h.enqueue(call("1"), "q").await;
+    let r = h.ring().await;
+    h.answer(r, &mut t).await;
+    h.acd.supervise(req.clone()).await.unwrap();
+    let got = sup.0.lock().unwrap().clone();
+    assert_eq!(got, vec![SuperviseTarget { request: req, agent_extension: "8001".into(), call_id: "1".into() }]);
+}
