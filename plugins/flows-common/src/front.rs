@@ -29,7 +29,7 @@ impl Default for FrontConfig {
         FrontConfig {
             greeting_known: "您好,{name},欢迎致电{estate}物业服务中心。".into(),
             greeting: "您好,欢迎致电{estate}物业服务中心。".into(),
-            default_estate_name: "幸福物业".into(),
+            default_estate_name: "本".into(),
             announcements: true,
             announcements_intro: "最新通告:".into(),
             max_announcements: 3,

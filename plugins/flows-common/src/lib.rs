@@ -149,3 +149,21 @@ mod tests {
         assert!(s.repair.categories.contains_key("9"));
     }
 }
+
+#[cfg(test)]
+mod example_configs {
+    /// Every shipped `config.example.json` must be accepted by `check-config`.
+    #[test]
+    fn all_example_configs_parse_and_validate() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path().join("config.example.json");
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                super::parse_settings(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 8, "one example per plugin");
+    }
+}
