@@ -412,6 +412,7 @@ mod tests {
         assert_eq!(a, Action::Say { text: "hi".into(), then: Then::Hangup });
         let a: Action = serde_json::from_str(r#"{"action":"enqueue","queue":"billing"}"#).unwrap();
         assert_eq!(a, Action::Enqueue { queue: "billing".into(), priority: 0, text: None });
-        assert!(serde_json::from_str::<Action>(r#"{"action":"agent","oops":1}"#).is_err());
+        assert!(serde_json::from_str::<Action>(r#"{"action":"say","text":"x","oops":1}"#).is_err());
+        assert!(serde_json::from_str::<Action>(r#"{"action":"jump"}"#).is_err());
     }
 }
