@@ -26,7 +26,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     engine.synthesize(Lang::Zh, "预热").await?;
 
     // 1. Raw engine speed over distinct sentences (no cache), 3 rounds.
-    let (mut audio_secs, mut synth_secs, mut resample_secs, mut samples_8k) = (0.0, 0.0, 0.0, 0usize);
+    let (mut audio_secs, mut synth_secs, mut resample_secs, mut samples_8k) =
+        (0.0, 0.0, 0.0, 0usize);
     for _ in 0..3 {
         for s in SENTENCES {
             let t = Instant::now();
@@ -38,20 +39,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             resample_secs += t.elapsed().as_secs_f64();
         }
     }
-    println!("espeak-ng cmn-latn-pinyin: {audio_secs:.1} s of speech in {:.1} ms = {:.0}x real time",
-        synth_secs * 1e3, audio_secs / synth_secs);
-    println!("resample {rate} Hz -> 8 kHz (rubato FFT): {:.2} ms per second of audio ({} samples out)",
-        resample_secs * 1e3 / audio_secs, samples_8k);
+    println!(
+        "espeak-ng cmn-latn-pinyin: {audio_secs:.1} s of speech in {:.1} ms = {:.0}x real time",
+        synth_secs * 1e3,
+        audio_secs / synth_secs
+    );
+    println!(
+        "resample {rate} Hz -> 8 kHz (rubato FFT): {:.2} ms per second of audio ({} samples out)",
+        resample_secs * 1e3 / audio_secs,
+        samples_8k
+    );
 
     // 2. The service: first call synthesizes, then memory hits, then disk hits after a restart.
     let dir = tempfile_dir()?;
     let tts = Tts::espeak(&dir)?;
-    let prompt = |i: usize| vec![
-        Speech::Text("您的房屋欠费".into()),
-        Speech::Money(32050 + i as i64),
-        Speech::Pause(200),
-        Speech::Text(SENTENCES[1].into()),
-    ];
+    let prompt = |i: usize| {
+        vec![
+            Speech::Text("您的房屋欠费".into()),
+            Speech::Money(32050 + i as i64),
+            Speech::Pause(200),
+            Speech::Text(SENTENCES[1].into()),
+        ]
+    };
     let t = Instant::now();
     let mut total = 0usize;
     for i in 0..20 {
@@ -59,9 +68,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let cold = t.elapsed().as_secs_f64();
     // Each prompt has one new text (the amount) and one shared sentence (cached after the first).
-    println!("speak, cold cache: 20 prompts ({:.1} s of 8 kHz audio) in {:.1} ms = {:.0}x real time, {} syntheses",
-        total as f64 / f64::from(TELEPHONE_RATE), cold * 1e3, total as f64 / f64::from(TELEPHONE_RATE) / cold,
-        tts.stats().synthesized);
+    println!(
+        "speak, cold cache: 20 prompts ({:.1} s of 8 kHz audio) in {:.1} ms = {:.0}x real time, {} syntheses",
+        total as f64 / f64::from(TELEPHONE_RATE),
+        cold * 1e3,
+        total as f64 / f64::from(TELEPHONE_RATE) / cold,
+        tts.stats().synthesized
+    );
 
     let n = 20_000;
     let cached = [Speech::Text(SENTENCES[0].into())];
@@ -70,21 +83,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..n {
         std::hint::black_box(tts.speak(Lang::Zh, &cached).await?);
     }
-    println!("speak, memory-cache hit (one text part): {:.2} µs", t.elapsed().as_secs_f64() * 1e6 / n as f64);
+    println!(
+        "speak, memory-cache hit (one text part): {:.2} µs",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
     let t = Instant::now();
     for _ in 0..n {
         std::hint::black_box(tts.speak(Lang::Zh, &prompt(0)).await?);
     }
-    println!("speak, memory-cache hit (text + money + pause + text, concatenated): {:.2} µs",
-        t.elapsed().as_secs_f64() * 1e6 / n as f64);
+    println!(
+        "speak, memory-cache hit (text + money + pause + text, concatenated): {:.2} µs",
+        t.elapsed().as_secs_f64() * 1e6 / n as f64
+    );
 
     let restarted = Tts::espeak(&dir)?;
     let t = Instant::now();
     for i in 0..20 {
         restarted.speak(Lang::Zh, &prompt(i)).await?;
     }
-    println!("speak, disk-cache hit after restart: {:.1} µs per prompt ({} syntheses, {} disk hits)",
-        t.elapsed().as_secs_f64() * 1e6 / 20.0, restarted.stats().synthesized, restarted.stats().disk_hits);
+    println!(
+        "speak, disk-cache hit after restart: {:.1} µs per prompt ({} syntheses, {} disk hits)",
+        t.elapsed().as_secs_f64() * 1e6 / 20.0,
+        restarted.stats().synthesized,
+        restarted.stats().disk_hits
+    );
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

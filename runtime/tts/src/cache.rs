@@ -57,7 +57,11 @@ impl AudioCache {
         {
             tracing::warn!(dir = %d.display(), error = %e, "cannot create the TTS cache directory; disk cache disabled");
         }
-        AudioCache { dir, budget_bytes, mem: Mutex::new(Lru::default()) }
+        AudioCache {
+            dir,
+            budget_bytes,
+            mem: Mutex::new(Lru::default()),
+        }
     }
 
     /// Looks up memory only (no I/O; what the hot path costs).
@@ -80,7 +84,10 @@ impl AudioCache {
             let _ = std::fs::remove_file(&path);
             return None;
         }
-        let samples: Arc<[i16]> = bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+        let samples: Arc<[i16]> = bytes
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]))
+            .collect();
         self.put_memory(key, samples.clone());
         Some(samples)
     }
@@ -116,7 +123,12 @@ impl AudioCache {
         while lru.bytes > self.budget_bytes {
             // Evict the least recently used entry; a linear scan is fine for the few thousand
             // prompts a hotline has, and eviction is rare.
-            let Some(victim) = lru.entries.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone()) else {
+            let Some(victim) = lru
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone())
+            else {
                 break;
             };
             if let Some((old, _)) = lru.entries.remove(&victim) {
@@ -126,7 +138,9 @@ impl AudioCache {
     }
 
     fn path(&self, key: &CacheKey) -> Option<PathBuf> {
-        self.dir.as_ref().map(|d| d.join(format!("{}.pcm", key.as_str())))
+        self.dir
+            .as_ref()
+            .map(|d| d.join(format!("{}.pcm", key.as_str())))
     }
 }
 
@@ -159,7 +173,11 @@ mod tests {
     #[test]
     fn memory_is_bounded_and_evicts_least_recently_used() {
         let cache = AudioCache::new(None, 3_000);
-        let (k1, k2, k3) = (CacheKey::new("e", "v", "1"), CacheKey::new("e", "v", "2"), CacheKey::new("e", "v", "3"));
+        let (k1, k2, k3) = (
+            CacheKey::new("e", "v", "1"),
+            CacheKey::new("e", "v", "2"),
+            CacheKey::new("e", "v", "3"),
+        );
         cache.put(&k1, audio(500, 1));
         cache.put(&k2, audio(500, 2));
         assert!(cache.get_memory(&k1).is_some()); // k1 is now more recent than k2
@@ -185,7 +203,11 @@ mod tests {
         assert_eq!(reopened.get_memory(&key).as_deref(), Some(&samples[..]));
 
         let bad = CacheKey::new("e", "v", "bad");
-        std::fs::write(dir.path().join(format!("{}.pcm", bad.as_str())), [1u8, 2, 3]).unwrap();
+        std::fs::write(
+            dir.path().join(format!("{}.pcm", bad.as_str())),
+            [1u8, 2, 3],
+        )
+        .unwrap();
         assert!(reopened.get_disk(&bad).is_none());
         assert!(!dir.path().join(format!("{}.pcm", bad.as_str())).exists());
     }

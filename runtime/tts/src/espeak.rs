@@ -41,7 +41,11 @@ pub struct EspeakConfig {
 
 impl Default for EspeakConfig {
     fn default() -> Self {
-        EspeakConfig { rate_wpm: 175, mandarin_voice: MANDARIN_VOICE.into(), english_voice: ENGLISH_VOICE.into() }
+        EspeakConfig {
+            rate_wpm: 175,
+            mandarin_voice: MANDARIN_VOICE.into(),
+            english_voice: ENGLISH_VOICE.into(),
+        }
     }
 }
 
@@ -76,7 +80,11 @@ thread_local! {
 }
 
 /// The callback espeak-ng calls (on the espeak thread, during `espeak_Synth`) with audio.
-unsafe extern "C" fn on_audio(wav: *mut c_short, numsamples: c_int, _events: *mut sys::espeak_EVENT) -> c_int {
+unsafe extern "C" fn on_audio(
+    wav: *mut c_short,
+    numsamples: c_int,
+    _events: *mut sys::espeak_EVENT,
+) -> c_int {
     if !wav.is_null() && numsamples > 0 {
         // SAFETY: espeak-ng passes a buffer of `numsamples` valid samples that lives for the
         // duration of this call; we copy them out and keep no reference.
@@ -139,7 +147,10 @@ fn start_worker() -> Result<Worker, String> {
         .recv()
         .map_err(|_| "the espeak-ng thread stopped during start-up".to_string())??;
     tracing::info!(sample_rate, "espeak-ng initialized");
-    Ok(Worker { jobs: jobs_tx, sample_rate })
+    Ok(Worker {
+        jobs: jobs_tx,
+        sample_rate,
+    })
 }
 
 /// Selects a voice on the espeak thread (skipped when it is already current).
@@ -164,7 +175,8 @@ fn synth(rate_wpm: u32, text: &str) -> Result<Vec<i16>, TtsError> {
     // SAFETY: plain integer parameter setter.
     unsafe { sys::espeak_SetParameter(sys::espeak_PARAMETER_espeakRATE, wpm, 0) };
     // Interior NULs would end the C string early; plugins may send anything.
-    let text = CString::new(text.replace('\0', " ")).map_err(|e| TtsError::Engine(e.to_string()))?;
+    let text =
+        CString::new(text.replace('\0', " ")).map_err(|e| TtsError::Engine(e.to_string()))?;
     let size = text.as_bytes_with_nul().len();
     PCM.with(|pcm| pcm.borrow_mut().clear());
     // SAFETY: `text` is NUL-terminated UTF-8 that outlives the call; in synchronous mode
@@ -192,19 +204,26 @@ fn synth(rate_wpm: u32, text: &str) -> Result<Vec<i16>, TtsError> {
 
 /// Translates text to phonemes on the espeak thread, clause by clause.
 fn to_phonemes(text: &str) -> Result<String, TtsError> {
-    let text = CString::new(text.replace('\0', " ")).map_err(|e| TtsError::Engine(e.to_string()))?;
+    let text =
+        CString::new(text.replace('\0', " ")).map_err(|e| TtsError::Engine(e.to_string()))?;
     let mut cursor: *const std::ffi::c_void = text.as_ptr().cast();
     let mut out = Vec::new();
     // Each call translates one clause and advances `cursor`, or sets it to NULL at the end.
     while !cursor.is_null() {
         // SAFETY: `cursor` points into `text` (NUL-terminated, alive for the whole loop);
         // espeak-ng only advances it within the string or sets it to NULL.
-        let ph = unsafe { sys::espeak_TextToPhonemes(&mut cursor, sys::espeakCHARS_UTF8 as c_int, 0) };
+        let ph =
+            unsafe { sys::espeak_TextToPhonemes(&mut cursor, sys::espeakCHARS_UTF8 as c_int, 0) };
         if ph.is_null() {
             break;
         }
         // SAFETY: espeak-ng returns a NUL-terminated string valid until its next call.
-        out.push(unsafe { std::ffi::CStr::from_ptr(ph) }.to_string_lossy().trim().to_string());
+        out.push(
+            unsafe { std::ffi::CStr::from_ptr(ph) }
+                .to_string_lossy()
+                .trim()
+                .to_string(),
+        );
     }
     Ok(out.join(" "))
 }
@@ -221,9 +240,18 @@ fn dropped<E>(_: E) -> TtsError {
 }
 
 /// Synthesizes `text` with an espeak-ng voice on the shared espeak thread (native rate).
-pub async fn synthesize_voice(voice: &str, rate_wpm: u32, text: &str) -> Result<Vec<i16>, TtsError> {
+pub async fn synthesize_voice(
+    voice: &str,
+    rate_wpm: u32,
+    text: &str,
+) -> Result<Vec<i16>, TtsError> {
     let (reply, rx) = oneshot::channel();
-    send(Job::Synth { voice: voice.to_string(), rate_wpm, text: text.to_string(), reply })?;
+    send(Job::Synth {
+        voice: voice.to_string(),
+        rate_wpm,
+        text: text.to_string(),
+        reply,
+    })?;
     rx.await.map_err(dropped)?
 }
 
@@ -231,7 +259,11 @@ pub async fn synthesize_voice(voice: &str, rate_wpm: u32, text: &str) -> Result<
 /// used to check that Mandarin is read as Mandarin.
 pub async fn phonemes(voice: &str, text: &str) -> Result<String, TtsError> {
     let (reply, rx) = oneshot::channel();
-    send(Job::Phonemes { voice: voice.to_string(), text: text.to_string(), reply })?;
+    send(Job::Phonemes {
+        voice: voice.to_string(),
+        text: text.to_string(),
+        reply,
+    })?;
     rx.await.map_err(dropped)?
 }
 
@@ -297,15 +329,25 @@ impl Espeak {
         let rate = native_sample_rate()?;
         let mut samples = Vec::new();
         match lang {
-            Lang::En => samples = synthesize_voice(&self.config.english_voice, self.config.rate_wpm, text).await?,
+            Lang::En => {
+                samples =
+                    synthesize_voice(&self.config.english_voice, self.config.rate_wpm, text).await?
+            }
             Lang::Zh => {
                 for (latin, run) in split_latin_runs(text) {
-                    let voice = if latin { &self.config.english_voice } else { &self.config.mandarin_voice };
+                    let voice = if latin {
+                        &self.config.english_voice
+                    } else {
+                        &self.config.mandarin_voice
+                    };
                     samples.extend(synthesize_voice(voice, self.config.rate_wpm, &run).await?);
                 }
             }
         }
-        Ok(Audio { sample_rate: rate, samples })
+        Ok(Audio {
+            sample_rate: rate,
+            samples,
+        })
     }
 }
 
@@ -345,9 +387,23 @@ mod tests {
     #[test]
     fn latin_runs_are_split_out_of_mandarin() {
         let runs = split_latin_runs("请连接WiFi网络");
-        assert_eq!(runs, vec![(false, "请连接".into()), (true, "WiFi".into()), (false, "网络".into())]);
+        assert_eq!(
+            runs,
+            vec![
+                (false, "请连接".into()),
+                (true, "WiFi".into()),
+                (false, "网络".into())
+            ]
+        );
         let runs = split_latin_runs("工单 W O，二零二六");
-        assert_eq!(runs, vec![(false, "工单 ".into()), (true, "W O".into()), (false, "，二零二六".into())]);
+        assert_eq!(
+            runs,
+            vec![
+                (false, "工单 ".into()),
+                (true, "W O".into()),
+                (false, "，二零二六".into())
+            ]
+        );
         assert_eq!(split_latin_runs("您好"), vec![(false, "您好".into())]);
         assert_eq!(split_latin_runs("OK"), vec![(true, "OK".into())]);
         assert!(split_latin_runs("，。 ").is_empty());

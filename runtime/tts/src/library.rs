@@ -42,7 +42,10 @@ struct Loaded {
 impl PromptLibrary {
     /// A library rooted at `dir` (None: no recordings, every prompt is synthesized).
     pub fn new(dir: Option<PathBuf>) -> PromptLibrary {
-        PromptLibrary { dir, loaded: Mutex::new(HashMap::new()) }
+        PromptLibrary {
+            dir,
+            loaded: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The library directory, if any.
@@ -59,7 +62,9 @@ impl PromptLibrary {
             && key.split('/').all(|seg| {
                 !seg.is_empty()
                     && !seg.starts_with('.')
-                    && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
             })
     }
 
@@ -69,15 +74,21 @@ impl PromptLibrary {
         if !Self::valid_key(key) {
             return None;
         }
-        [dir.join(lang.code()).join(format!("{key}.wav")), dir.join(format!("{key}.wav"))]
-            .into_iter()
-            .find(|p| p.is_file())
+        [
+            dir.join(lang.code()).join(format!("{key}.wav")),
+            dir.join(format!("{key}.wav")),
+        ]
+        .into_iter()
+        .find(|p| p.is_file())
     }
 
     /// The recording for `key` as 8 kHz mono, `Ok(None)` when there is none; blocking I/O.
     pub fn load(&self, lang: Lang, key: &str) -> Result<Option<Arc<[i16]>>, TtsError> {
         if !Self::valid_key(key) {
-            tracing::warn!(key, "invalid prompt key (use letters, digits, '_', '-', '.', '/'); synthesizing instead");
+            tracing::warn!(
+                key,
+                "invalid prompt key (use letters, digits, '_', '-', '.', '/'); synthesizing instead"
+            );
             return Ok(None);
         }
         let Some(path) = self.path_for(lang, key) else {
@@ -93,7 +104,14 @@ impl PromptLibrary {
             return Ok(Some(hit.samples.clone()));
         }
         let samples = load_wav_8k(&path)?;
-        self.loaded.lock().insert(path, Loaded { modified, len, samples: samples.clone() });
+        self.loaded.lock().insert(
+            path,
+            Loaded {
+                modified,
+                len,
+                samples: samples.clone(),
+            },
+        );
         Ok(Some(samples))
     }
 }
@@ -107,7 +125,18 @@ mod tests {
         for ok in ["welcome", "billing/arrears", "menu-1", "v2.greeting", "A_b"] {
             assert!(PromptLibrary::valid_key(ok), "{ok}");
         }
-        for bad in ["", "../x", "a/../b", "/etc/passwd", ".hidden", "a//b", "a\\b", "欢迎", "a b", &"x".repeat(129)] {
+        for bad in [
+            "",
+            "../x",
+            "a/../b",
+            "/etc/passwd",
+            ".hidden",
+            "a//b",
+            "a\\b",
+            "欢迎",
+            "a b",
+            &"x".repeat(129),
+        ] {
             assert!(!PromptLibrary::valid_key(bad), "{bad}");
         }
     }

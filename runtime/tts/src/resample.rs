@@ -18,7 +18,10 @@ pub const TTS_GAIN: f32 = 0.7;
 
 /// Resamples mono s16 audio from `rate_in` to 8 kHz, multiplying by `gain` first.
 pub fn to_8k(samples: &[i16], rate_in: u32, gain: f32) -> Result<Vec<i16>, TtsError> {
-    let input: Vec<f32> = samples.iter().map(|&s| f32::from(s) / 32768.0 * gain).collect();
+    let input: Vec<f32> = samples
+        .iter()
+        .map(|&s| f32::from(s) / 32768.0 * gain)
+        .collect();
     resample_f32(&input, rate_in, TELEPHONE_RATE).map(|out| to_i16(&out))
 }
 
@@ -33,8 +36,18 @@ pub fn resample_f32(input: &[f32], rate_in: u32, rate_out: u32) -> Result<Vec<f3
     if rate_in == 0 {
         return Err(TtsError::Audio("sample rate 0".into()));
     }
-    let mut resampler = Fft::<f32>::new(rate_in as usize, rate_out as usize, 1024, 1, FixedSync::Both)
-        .map_err(|e| TtsError::Audio(format!("cannot resample {rate_in} Hz to {rate_out} Hz: {e}")))?;
+    let mut resampler = Fft::<f32>::new(
+        rate_in as usize,
+        rate_out as usize,
+        1024,
+        1,
+        FixedSync::Both,
+    )
+    .map_err(|e| {
+        TtsError::Audio(format!(
+            "cannot resample {rate_in} Hz to {rate_out} Hz: {e}"
+        ))
+    })?;
     let adapter = InterleavedSlice::new(input, 1, input.len())
         .map_err(|e| TtsError::Audio(format!("resampler input: {e}")))?;
     let out = resampler
@@ -45,7 +58,10 @@ pub fn resample_f32(input: &[f32], rate_in: u32, rate_out: u32) -> Result<Vec<f3
 
 /// Converts ±1.0 floats to s16, clamping instead of wrapping.
 pub fn to_i16(samples: &[f32]) -> Vec<i16> {
-    samples.iter().map(|&s| (s * 32767.0).round().clamp(-32768.0, 32767.0) as i16).collect()
+    samples
+        .iter()
+        .map(|&s| (s * 32767.0).round().clamp(-32768.0, 32767.0) as i16)
+        .collect()
 }
 
 #[cfg(test)]
@@ -55,7 +71,10 @@ mod tests {
     fn sine(rate: u32, freq: f32, secs: f32, amp: f32) -> Vec<i16> {
         let n = (rate as f32 * secs) as usize;
         (0..n)
-            .map(|i| (amp * 32767.0 * (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin()) as i16)
+            .map(|i| {
+                (amp * 32767.0 * (2.0 * std::f32::consts::PI * freq * i as f32 / rate as f32).sin())
+                    as i16
+            })
             .collect()
     }
 
@@ -67,7 +86,11 @@ mod tests {
     fn keeps_duration_and_in_band_tones() {
         let input = sine(22_050, 1_000.0, 2.0, 0.5);
         let out = to_8k(&input, 22_050, 1.0).unwrap();
-        assert!((out.len() as i64 - 16_000).abs() <= 8, "{} samples", out.len());
+        assert!(
+            (out.len() as i64 - 16_000).abs() <= 8,
+            "{} samples",
+            out.len()
+        );
         // A 1 kHz tone survives with its level (RMS of a 0.5 sine is 0.354 full scale).
         let level = rms(&out[800..15_000]) / 32767.0;
         assert!((level - 0.354).abs() < 0.02, "level {level}");
@@ -78,7 +101,11 @@ mod tests {
         // 6 kHz cannot be represented at 8 kHz and must be filtered, not folded to 2 kHz.
         let input = sine(22_050, 6_000.0, 1.0, 0.5);
         let out = to_8k(&input, 22_050, 1.0).unwrap();
-        assert!(rms(&out[800..7_000]) < 0.01 * 32767.0, "aliasing rms {}", rms(&out));
+        assert!(
+            rms(&out[800..7_000]) < 0.01 * 32767.0,
+            "aliasing rms {}",
+            rms(&out)
+        );
     }
 
     #[test]

@@ -102,7 +102,9 @@ impl Tts {
                     Some(rec) => rec,
                     None => self.say_text(lang, &fallback).await?,
                 },
-                Piece::Silence(ms) => vec![0; (ms as usize).saturating_mul(TELEPHONE_RATE as usize) / 1000].into(),
+                Piece::Silence(ms) => {
+                    vec![0; (ms as usize).saturating_mul(TELEPHONE_RATE as usize) / 1000].into()
+                }
             });
         }
         if chunks.len() == 1
@@ -120,8 +122,16 @@ impl Tts {
             self.memory_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(hit);
         }
-        let flight = self.in_flight.lock().entry(key.clone()).or_default().clone();
-        let result = flight.get_or_init(|| self.fill(lang, text, &key)).await.clone();
+        let flight = self
+            .in_flight
+            .lock()
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let result = flight
+            .get_or_init(|| self.fill(lang, text, &key))
+            .await
+            .clone();
         self.in_flight.lock().remove(&key);
         result
     }
@@ -139,7 +149,12 @@ impl Tts {
         self.synthesized.fetch_add(1, Ordering::Relaxed);
         let audio = self.engine.synthesize(lang, text).await?;
         let samples: Arc<[i16]> = to_8k(&audio.samples, audio.sample_rate, TTS_GAIN)?.into();
-        tracing::debug!(engine = self.engine.id(), chars = text.chars().count(), samples = samples.len(), "synthesized");
+        tracing::debug!(
+            engine = self.engine.id(),
+            chars = text.chars().count(),
+            samples = samples.len(),
+            "synthesized"
+        );
         self.cache.put(key, samples.clone());
         Ok(samples)
     }

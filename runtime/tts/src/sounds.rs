@@ -34,7 +34,11 @@ pub fn tone(freqs: &[f32], ms: u32, level: f32) -> Vec<i16> {
             let t = i as f32 / TELEPHONE_RATE as f32;
             let v: f32 = freqs.iter().map(|f| (2.0 * PI * f * t).sin()).sum::<f32>() * per;
             let edge = i.min(n - 1 - i);
-            let gain = if edge < fade { 0.5 - 0.5 * (PI * edge as f32 / fade as f32).cos() } else { 1.0 };
+            let gain = if edge < fade {
+                0.5 - 0.5 * (PI * edge as f32 / fade as f32).cos()
+            } else {
+                1.0
+            };
             (v * gain * 32767.0).round() as i16
         })
         .collect()
@@ -72,6 +76,7 @@ pub fn hold_chime() -> Vec<i16> {
 /// royalty-free stand-in until the operator uploads music to the prompt library.
 pub fn hold_melody() -> Vec<i16> {
     // G major pentatonic: (frequency, duration ms); 0 Hz is a rest.
+    #[rustfmt::skip]
     const NOTES: [(f32, u32); 14] = [
         (392.00, 400), (440.00, 400), (493.88, 400), (587.33, 800),
         (493.88, 400), (440.00, 400), (392.00, 800), (0.0, 400),
@@ -98,7 +103,9 @@ fn bell(freq: f32, ms: u32, level: f32) -> Vec<i16> {
         .map(|i| {
             let t = i as f32 / TELEPHONE_RATE as f32;
             let decay = (-3.0 * t / (ms as f32 / 1000.0)).exp();
-            let env = decay * (i as f32 / attack as f32).min(1.0) * ((n - 1 - i) as f32 / fade as f32).min(1.0);
+            let env = decay
+                * (i as f32 / attack as f32).min(1.0)
+                * ((n - 1 - i) as f32 / fade as f32).min(1.0);
             let v = (2.0 * PI * freq * t).sin() * 0.8 + (4.0 * PI * freq * t).sin() * 0.2;
             (v * env * level * 32767.0).round() as i16
         })
@@ -109,6 +116,7 @@ fn bell(freq: f32, ms: u32, level: f32) -> Vec<i16> {
 pub fn dtmf_freqs(key: char) -> Option<(f32, f32)> {
     const ROWS: [f32; 4] = [697.0, 770.0, 852.0, 941.0];
     const COLS: [f32; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
+    #[rustfmt::skip]
     let (r, c) = match key.to_ascii_uppercase() {
         '1' => (0, 0), '2' => (0, 1), '3' => (0, 2), 'A' => (0, 3),
         '4' => (1, 0), '5' => (1, 1), '6' => (1, 2), 'B' => (1, 3),
@@ -175,8 +183,14 @@ mod tests {
             assert!(s.len() >= 32_000, "{name} {}", s.len());
             assert!(loud(&s) > 4_000, "{name} is audible");
             // Starts and ends near zero, so looping does not click.
-            assert!(s[0].unsigned_abs() < 100 && s[s.len() - 1].unsigned_abs() < 100, "{name}");
-            assert!(s.iter().map(|x| x.unsigned_abs()).max().unwrap() < 8_000, "{name} is soft");
+            assert!(
+                s[0].unsigned_abs() < 100 && s[s.len() - 1].unsigned_abs() < 100,
+                "{name}"
+            );
+            assert!(
+                s.iter().map(|x| x.unsigned_abs()).max().unwrap() < 8_000,
+                "{name} is soft"
+            );
         }
         assert_eq!(hold_chime().len(), 32_000);
     }

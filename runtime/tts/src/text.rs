@@ -23,7 +23,11 @@ pub enum Lang {
 impl Lang {
     /// Parses a call's language code ("zh", "zh-CN", "cmn", "en", "en-GB", …).
     pub fn from_code(code: &str) -> Option<Lang> {
-        let primary = code.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = code
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match primary.as_str() {
             "zh" | "cmn" | "chi" | "zho" => Some(Lang::Zh),
             "en" | "eng" => Some(Lang::En),
@@ -97,7 +101,10 @@ pub fn plan(lang: Lang, parts: &[Speech]) -> Vec<Piece> {
             Speech::Digits(d) => digits(lang, d),
             Speech::Date(d) => date(lang, d),
             Speech::Prompt { key, fallback } => {
-                pieces.push(Piece::Recording { key: key.clone(), fallback: normalize(lang, fallback) });
+                pieces.push(Piece::Recording {
+                    key: key.clone(),
+                    fallback: normalize(lang, fallback),
+                });
                 continue;
             }
             Speech::Pause(ms) => {
@@ -152,7 +159,10 @@ fn join_into(lang: Lang, out: &mut String, next: &str) {
 }
 
 fn is_punct(c: char) -> bool {
-    matches!(c, '，' | '。' | '、' | '；' | '：' | '！' | '？' | ',' | '.' | ';' | ':' | '!' | '?')
+    matches!(
+        c,
+        '，' | '。' | '、' | '；' | '：' | '！' | '？' | ',' | '.' | ';' | ':' | '!' | '?'
+    )
 }
 
 /// Reads a string character by character: digits one by one, letters as letters, `#`/`*` by
@@ -162,7 +172,11 @@ pub fn digits(lang: Lang, s: &str) -> String {
     let mut out = String::new();
     let flush = |words: &mut Vec<String>, out: &mut String| {
         if !words.is_empty() {
-            join_into(lang, out, &words.join(if lang == Lang::En { " " } else { "" }));
+            join_into(
+                lang,
+                out,
+                &words.join(if lang == Lang::En { " " } else { "" }),
+            );
             words.clear();
         }
     };
@@ -171,16 +185,23 @@ pub fn digits(lang: Lang, s: &str) -> String {
         match c {
             '0'..='9' => {
                 let d = c as u8 - b'0';
-                words.push(match lang {
-                    Lang::Zh => zh::digit(d),
-                    Lang::En => en::digit(d),
-                }.to_string());
+                words.push(
+                    match lang {
+                        Lang::Zh => zh::digit(d),
+                        Lang::En => en::digit(d),
+                    }
+                    .to_string(),
+                );
             }
             'a'..='z' | 'A'..='Z' => {
                 // Letters are spaced so they are spelled, and the Mandarin voice hands them to
                 // the English one.
                 flush(&mut words, &mut out);
-                if out.chars().last().is_some_and(|p| p.is_ascii_alphanumeric()) {
+                if out
+                    .chars()
+                    .last()
+                    .is_some_and(|p| p.is_ascii_alphanumeric())
+                {
                     out.push(' ');
                 }
                 out.push(c.to_ascii_uppercase());
@@ -220,7 +241,9 @@ pub fn digits(lang: Lang, s: &str) -> String {
 /// Maps full-width digits and letters (common in Chinese input) to ASCII.
 fn fullwidth_to_ascii(c: char) -> char {
     match c {
-        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' => {
+            char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+        }
         _ => c,
     }
 }
@@ -252,7 +275,9 @@ fn parse_date(s: &str) -> Option<DateTime> {
     let year = num(fields.next(), 4..=4)?;
     let month = num(fields.next(), 1..=2).filter(|m| (1..=12).contains(m))?;
     let day = match fields.next() {
-        Some(f) => Some(num(Some(f), 1..=2).filter(|&d| d >= 1 && d <= days_in_month(year, month))?),
+        Some(f) => {
+            Some(num(Some(f), 1..=2).filter(|&d| d >= 1 && d <= days_in_month(year, month))?)
+        }
         None => None,
     };
     if fields.next().is_some() {
@@ -262,18 +287,29 @@ fn parse_date(s: &str) -> Option<DateTime> {
         Some(t) if day.is_some() => {
             let mut hm = t.split(':');
             let h = num(hm.next(), 1..=2).filter(|&h| h < 24)?;
-            let m = hm.next()?.get(..2).and_then(|m| num(Some(m), 2..=2)).filter(|&m| m < 60)?;
+            let m = hm
+                .next()?
+                .get(..2)
+                .and_then(|m| num(Some(m), 2..=2))
+                .filter(|&m| m < 60)?;
             Some((h, m))
         }
         Some(_) => return None,
         None => None,
     };
-    Some(DateTime { year, month, day, time })
+    Some(DateTime {
+        year,
+        month,
+        day,
+        time,
+    })
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -283,9 +319,14 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 /// Reads an ISO date (and time); a malformed date is read as plain text and logged.
 pub fn date(lang: Lang, s: &str) -> String {
     let Some(dt) = parse_date(s) else {
-        tracing::warn!(date = s, "not an ISO date (YYYY-MM-DD[THH:MM]); reading it as text");
+        tracing::warn!(
+            date = s,
+            "not an ISO date (YYYY-MM-DD[THH:MM]); reading it as text"
+        );
         // Digits and separators only: read digit by digit rather than as a big quantity.
-        if s.chars().all(|c| c.is_ascii_digit() || "-/:T .".contains(c)) {
+        if s.chars()
+            .all(|c| c.is_ascii_digit() || "-/:T .".contains(c))
+        {
             return digits(lang, s);
         }
         return normalize(lang, s);
@@ -319,7 +360,11 @@ pub fn normalize(lang: Lang, text: &str) -> String {
             i += 1;
             continue;
         }
-        let run_end = |from: usize| (from..chars.len()).find(|&j| !chars[j].is_ascii_digit()).unwrap_or(chars.len());
+        let run_end = |from: usize| {
+            (from..chars.len())
+                .find(|&j| !chars[j].is_ascii_digit())
+                .unwrap_or(chars.len())
+        };
         let end = run_end(i);
         let run: String = chars[i..end].iter().collect();
         let mut next = end;
@@ -329,7 +374,11 @@ pub fn normalize(lang: Lang, text: &str) -> String {
             let m_end = run_end(end + 1);
             if m_end - (end + 1) == 2 {
                 let h: u32 = run.parse().unwrap_or(99);
-                let m: u32 = chars[end + 1..m_end].iter().collect::<String>().parse().unwrap_or(99);
+                let m: u32 = chars[end + 1..m_end]
+                    .iter()
+                    .collect::<String>()
+                    .parse()
+                    .unwrap_or(99);
                 if h < 24 && m < 60 {
                     reading = Some(match lang {
                         Lang::Zh => zh::time(h, m),
@@ -340,7 +389,10 @@ pub fn normalize(lang: Lang, text: &str) -> String {
             }
         }
         // decimal
-        if reading.is_none() && chars.get(end) == Some(&'.') && chars.get(end + 1).is_some_and(char::is_ascii_digit) {
+        if reading.is_none()
+            && chars.get(end) == Some(&'.')
+            && chars.get(end + 1).is_some_and(char::is_ascii_digit)
+        {
             let f_end = run_end(end + 1);
             let frac: String = chars[end + 1..f_end].iter().collect();
             if let Ok(n) = run.parse::<i64>() {

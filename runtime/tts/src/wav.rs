@@ -9,7 +9,10 @@ use crate::resample::{TELEPHONE_RATE, resample_f32, to_i16};
 
 /// Loads a WAV file as 8 kHz mono s16 (channels averaged, resampled); blocking file I/O.
 pub fn load_wav_8k(path: &Path) -> Result<Arc<[i16]>, TtsError> {
-    let wav_err = |message: String| TtsError::Wav { path: path.to_path_buf(), message };
+    let wav_err = |message: String| TtsError::Wav {
+        path: path.to_path_buf(),
+        message,
+    };
     let mut reader = hound::WavReader::open(path).map_err(|e| wav_err(describe(e)))?;
     let spec = reader.spec();
     let channels = usize::from(spec.channels.max(1));
@@ -31,7 +34,8 @@ pub fn load_wav_8k(path: &Path) -> Result<Arc<[i16]>, TtsError> {
         .chunks(channels)
         .map(|frame| frame.iter().sum::<f32>() / frame.len() as f32)
         .collect();
-    let out = resample_f32(&mono, spec.sample_rate, TELEPHONE_RATE).map_err(|e| wav_err(e.to_string()))?;
+    let out = resample_f32(&mono, spec.sample_rate, TELEPHONE_RATE)
+        .map_err(|e| wav_err(e.to_string()))?;
     Ok(to_i16(&out).into())
 }
 
@@ -46,7 +50,10 @@ fn describe(e: hound::Error) -> String {
 
 /// Writes 8 kHz mono s16 samples as a WAV file (for operators, tests and debugging).
 pub fn save_wav_8k(path: &Path, samples: &[i16]) -> Result<(), TtsError> {
-    let wav_err = |e: hound::Error| TtsError::Wav { path: path.to_path_buf(), message: e.to_string() };
+    let wav_err = |e: hound::Error| TtsError::Wav {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     let spec = hound::WavSpec {
         channels: 1,
         sample_rate: TELEPHONE_RATE,

@@ -6,11 +6,13 @@
 //! fen); digit strings one digit at a time with 0 as "zero"; dates as "November twenty-seventh,
 //! twenty twenty-six"; times on a 12-hour clock ("two thirty p m").
 
+#[rustfmt::skip]
 const ONES: [&str; 20] = [
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
     "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
     "nineteen",
 ];
+#[rustfmt::skip]
 const TENS: [&str; 10] = [
     "", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
 ];
@@ -22,6 +24,7 @@ const SCALES: [(u64, &str); 6] = [
     (1_000_000, "million"),
     (1_000, "thousand"),
 ];
+#[rustfmt::skip]
 const MONTHS: [&str; 12] = [
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
@@ -30,7 +33,11 @@ const MONTHS: [&str; 12] = [
 /// Reads a signed quantity ("minus" for negatives).
 pub fn number(n: i64) -> String {
     let words = cardinal(n.unsigned_abs());
-    if n < 0 { format!("minus {words}") } else { words }
+    if n < 0 {
+        format!("minus {words}")
+    } else {
+        words
+    }
 }
 
 /// Reads an unsigned quantity in words.
@@ -173,6 +180,7 @@ pub fn fraction_digits(digits: &str) -> String {
 }
 
 #[cfg(test)]
+#[rustfmt::skip]
 mod tests {
     use super::*;
 

@@ -6,22 +6,43 @@ fn t(s: &str) -> Speech {
 
 #[test]
 fn the_issue_examples() {
-    assert_eq!(render_text(Lang::Zh, &[Speech::Money(32050)]), "三百二十元五角");
+    assert_eq!(
+        render_text(Lang::Zh, &[Speech::Money(32050)]),
+        "三百二十元五角"
+    );
     assert_eq!(render_text(Lang::Zh, &[Speech::Money(100_000)]), "一千元");
-    assert_eq!(render_text(Lang::Zh, &[Speech::Number(1502)]), "一千五百零二");
-    assert_eq!(render_text(Lang::Zh, &[Speech::Digits("101".into())]), "幺零幺");
-    assert_eq!(render_text(Lang::Zh, &[Speech::Date("2026-11-27".into())]), "二零二六年十一月二十七日");
-    assert_eq!(render_text(Lang::Zh, &[Speech::Number(10010)]), "一万零一十");
+    assert_eq!(
+        render_text(Lang::Zh, &[Speech::Number(1502)]),
+        "一千五百零二"
+    );
+    assert_eq!(
+        render_text(Lang::Zh, &[Speech::Digits("101".into())]),
+        "幺零幺"
+    );
+    assert_eq!(
+        render_text(Lang::Zh, &[Speech::Date("2026-11-27".into())]),
+        "二零二六年十一月二十七日"
+    );
+    assert_eq!(
+        render_text(Lang::Zh, &[Speech::Number(10010)]),
+        "一万零一十"
+    );
     assert_eq!(render_text(Lang::Zh, &[Speech::Number(100_000)]), "十万");
     assert_eq!(render_text(Lang::Zh, &[Speech::Number(0)]), "零");
     assert_eq!(render_text(Lang::Zh, &[Speech::Number(-7)]), "负七");
-    assert_eq!(render_text(Lang::En, &[Speech::Money(32050)]), "three hundred and twenty yuan fifty fen");
+    assert_eq!(
+        render_text(Lang::En, &[Speech::Money(32050)]),
+        "three hundred and twenty yuan fifty fen"
+    );
 }
 
 #[test]
 fn a_realistic_arrears_prompt() {
     let parts = [
-        Speech::Prompt { key: "greeting".into(), fallback: "您好，欢迎致电物业服务中心。".into() },
+        Speech::Prompt {
+            key: "greeting".into(),
+            fallback: "您好，欢迎致电物业服务中心。".into(),
+        },
         Speech::Pause(300),
         t("您的房屋"),
         Speech::Digits("3-1502".into()),
@@ -39,12 +60,20 @@ fn a_realistic_arrears_prompt() {
     assert_eq!(pieces.len(), 3, "{pieces:?}");
     assert!(matches!(&pieces[0], Piece::Recording { key, .. } if key == "greeting"));
     assert_eq!(pieces[1], Piece::Silence(300));
-    assert!(matches!(&pieces[2], Piece::Say(s) if s.starts_with("您的房屋") && s.ends_with("五角。")));
+    assert!(
+        matches!(&pieces[2], Piece::Say(s) if s.starts_with("您的房屋") && s.ends_with("五角。"))
+    );
 }
 
 #[test]
 fn english_prompt_joins_words_with_spaces() {
-    let parts = [t("Your balance is"), Speech::Money(100_050), t("due on"), Speech::Date("2026-12-01".into()), t(".")];
+    let parts = [
+        t("Your balance is"),
+        Speech::Money(100_050),
+        t("due on"),
+        Speech::Date("2026-12-01".into()),
+        t("."),
+    ];
     assert_eq!(
         render_text(Lang::En, &parts),
         "Your balance is one thousand yuan fifty fen due on December first, twenty twenty-six."
@@ -53,10 +82,22 @@ fn english_prompt_joins_words_with_spaces() {
 
 #[test]
 fn pauses_render_as_one_separator() {
-    assert_eq!(render_text(Lang::Zh, &[t("请按一"), Speech::Pause(500), t("或按二")]), "请按一，或按二");
-    assert_eq!(render_text(Lang::Zh, &[t("请稍候。"), Speech::Pause(500), t("谢谢")]), "请稍候。谢谢");
-    assert_eq!(render_text(Lang::En, &[t("Press one"), Speech::Pause(500), t("or two")]), "Press one, or two");
-    assert_eq!(render_text(Lang::Zh, &[Speech::Pause(500), t("开始")]), "开始");
+    assert_eq!(
+        render_text(Lang::Zh, &[t("请按一"), Speech::Pause(500), t("或按二")]),
+        "请按一，或按二"
+    );
+    assert_eq!(
+        render_text(Lang::Zh, &[t("请稍候。"), Speech::Pause(500), t("谢谢")]),
+        "请稍候。谢谢"
+    );
+    assert_eq!(
+        render_text(Lang::En, &[t("Press one"), Speech::Pause(500), t("or two")]),
+        "Press one, or two"
+    );
+    assert_eq!(
+        render_text(Lang::Zh, &[Speech::Pause(500), t("开始")]),
+        "开始"
+    );
     assert_eq!(plan(Lang::Zh, &[Speech::Pause(0)]), vec![]);
 }
 
@@ -79,15 +120,24 @@ fn digit_strings() {
 #[test]
 fn dates_with_times_and_bad_dates() {
     let zh = |s: &str| date(Lang::Zh, s);
-    assert_eq!(zh("2026-11-27T14:30"), "二零二六年十一月二十七日十四点三十分");
-    assert_eq!(zh("2026-11-27 09:05:00"), "二零二六年十一月二十七日九点零五分");
+    assert_eq!(
+        zh("2026-11-27T14:30"),
+        "二零二六年十一月二十七日十四点三十分"
+    );
+    assert_eq!(
+        zh("2026-11-27 09:05:00"),
+        "二零二六年十一月二十七日九点零五分"
+    );
     assert_eq!(zh("2026/2/8"), "二零二六年二月八日");
     assert_eq!(zh("2026-11"), "二零二六年十一月");
     assert_eq!(zh("2028-02-29"), "二零二八年二月二十九日");
     // Invalid dates are read as text, not invented.
     assert_eq!(zh("2026-02-30"), "二零二六，零二，三零");
     assert_eq!(zh("明天"), "明天");
-    assert_eq!(date(Lang::En, "2026-11-27T14:30"), "November twenty-seventh, twenty twenty-six, at two thirty p m");
+    assert_eq!(
+        date(Lang::En, "2026-11-27T14:30"),
+        "November twenty-seventh, twenty twenty-six, at two thirty p m"
+    );
 }
 
 #[test]
@@ -104,7 +154,10 @@ fn numbers_inside_text_are_read_by_the_same_rules() {
     let en = |s: &str| normalize(Lang::En, s);
     assert_eq!(en("Press 1 for billing"), "Press one for billing");
     assert_eq!(en("Room A3"), "Room A three");
-    assert_eq!(en("open 9:00 to 17:30"), "open nine o'clock a m to five thirty p m");
+    assert_eq!(
+        en("open 9:00 to 17:30"),
+        "open nine o'clock a m to five thirty p m"
+    );
 }
 
 #[test]

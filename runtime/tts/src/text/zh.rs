@@ -86,7 +86,11 @@ fn push_group(out: &mut String, n: u64, leading: bool, before_unit: bool) {
         if place == 2 && d == 1 && !started && leading {
             out.push('十');
         } else {
-            out.push_str(if place == 0 && d == 2 { "两" } else { DIGITS[d as usize] });
+            out.push_str(if place == 0 && d == 2 {
+                "两"
+            } else {
+                DIGITS[d as usize]
+            });
             out.push_str(units[place]);
         }
         started = true;
@@ -182,6 +186,7 @@ pub fn fraction_digits(digits: &str) -> String {
 }
 
 #[cfg(test)]
+#[rustfmt::skip]
 mod tests {
     use super::*;
 
@@ -319,7 +324,11 @@ mod roundtrip {
                 '八' => current = 8,
                 '九' => current = 9,
                 '十' | '百' | '千' => {
-                    let m = match c { '十' => 10, '百' => 100, _ => 1000 };
+                    let m = match c {
+                        '十' => 10,
+                        '百' => 100,
+                        _ => 1000,
+                    };
                     section += current.max(if c == '十' { 1 } else { 0 }) * m;
                     current = 0;
                 }
@@ -343,18 +352,27 @@ mod roundtrip {
         assert_eq!(parse(&s), n, "{n} read as {s}");
         if n != 0 {
             assert!(!s.contains("零零") && !s.ends_with('零'), "{n} read as {s}");
-            assert!(!s.contains("零万") && !s.contains("零亿") && !s.contains("万亿零万"), "{n} read as {s}");
+            assert!(
+                !s.contains("零万") && !s.contains("零亿") && !s.contains("万亿零万"),
+                "{n} read as {s}"
+            );
         }
         // 一十 only after 零 or a higher unit, never at the start; 十 alone only at the start.
         assert!(!s.starts_with("一十"), "{n} read as {s}");
         for (i, _) in s.match_indices('十') {
             let before = s[..i].chars().last();
-            assert!(before.is_none() || before.is_some_and(|c| "一二三四五六七八九".contains(c)), "{n} read as {s}");
+            assert!(
+                before.is_none() || before.is_some_and(|c| "一二三四五六七八九".contains(c)),
+                "{n} read as {s}"
+            );
         }
         // 两 only before 千/万/亿.
         for (i, _) in s.match_indices('两') {
             let after = s[i + '两'.len_utf8()..].chars().next();
-            assert!(after.is_some_and(|c| "千万亿".contains(c)), "{n} read as {s}");
+            assert!(
+                after.is_some_and(|c| "千万亿".contains(c)),
+                "{n} read as {s}"
+            );
         }
     }
 
