@@ -255,6 +255,9 @@ impl Router {
         }
         // Pass 2: everyone else by the queue's strategy.
         let mut rr_last: HashMap<usize, Option<u64>> = HashMap::new();
+        // Per queue: does any ready agent serve it at all? A "no" stays true for the whole pass
+        // (the ready list only shrinks), which lets calls of fully busy queues be skipped cheaply.
+        let mut queue_open: Vec<Option<bool>> = vec![None; self.queues.len()];
         for (qi, id) in self.order.values() {
             if ready.is_empty() {
                 break;
@@ -265,6 +268,10 @@ impl Router {
             }
             if c.sticky.is_some_and(|(_, until)| until > now) {
                 continue; // reserved for its sticky agent for a little longer
+            }
+            let open = *queue_open[*qi].get_or_insert_with(|| ready.iter().any(|&ai| self.serves_queue(ai, *qi)));
+            if !open {
+                continue;
             }
             let reqs = self.requirements(c);
             let mut cand_pos = Vec::new();
