@@ -1,0 +1,1 @@
+//! `plugin new` writes a crate that packs.
