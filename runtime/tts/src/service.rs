@@ -62,8 +62,8 @@ type Flight = Arc<OnceCell<Result<Arc<[i16]>, TtsError>>>;
 /// Text-to-speech for calls: prompt parts to 8 kHz mono PCM.
 pub struct Tts {
     engine: Arc<dyn TtsEngine>,
-    library: PromptLibrary,
-    cache: AudioCache,
+    library: Arc<PromptLibrary>,
+    cache: Arc<AudioCache>,
     in_flight: Mutex<HashMap<CacheKey, Flight>>,
     synthesized: AtomicU64,
     memory_hits: AtomicU64,
@@ -76,8 +76,8 @@ impl Tts {
     pub fn new(engine: Arc<dyn TtsEngine>, config: TtsConfig) -> Tts {
         Tts {
             engine,
-            library: PromptLibrary::new(config.prompts_dir),
-            cache: AudioCache::new(config.cache_dir, config.memory_cache_bytes),
+            library: Arc::new(PromptLibrary::new(config.prompts_dir)),
+            cache: Arc::new(AudioCache::new(config.cache_dir, config.memory_cache_bytes)),
             in_flight: Mutex::new(HashMap::new()),
             synthesized: AtomicU64::new(0),
             memory_hits: AtomicU64::new(0),
@@ -142,7 +142,8 @@ impl Tts {
             self.memory_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(hit);
         }
-        if let Some(hit) = self.cache.get_disk(key) {
+        let (cache, k) = (self.cache.clone(), key.clone());
+        if let Some(hit) = blocking(move || cache.get_disk(&k)).await? {
             self.disk_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(hit);
         }
@@ -155,14 +156,16 @@ impl Tts {
             samples = samples.len(),
             "synthesized"
         );
-        self.cache.put(key, samples.clone());
+        let (cache, k, s) = (self.cache.clone(), key.clone(), samples.clone());
+        blocking(move || cache.put(&k, s)).await?;
         Ok(samples)
     }
 
     /// The operator's recording for `key`, if usable; a broken file is logged and skipped so
     /// the caller still hears the synthesized fallback.
     async fn recording(&self, lang: Lang, key: &str) -> Option<Arc<[i16]>> {
-        match self.library.load(lang, key) {
+        let (library, k) = (self.library.clone(), key.to_string());
+        match blocking(move || library.load(lang, &k)).await.and_then(|r| r) {
             Ok(Some(rec)) => {
                 self.recordings.fetch_add(1, Ordering::Relaxed);
                 Some(rec)
@@ -178,9 +181,7 @@ impl Tts {
     /// Loads a pre-recorded WAV a plugin asked to play, as 8 kHz mono.
     pub async fn play_wav(&self, path: &Path) -> Result<Arc<[i16]>, TtsError> {
         let path = path.to_path_buf();
-        tokio::task::spawn_blocking(move || crate::wav::load_wav_8k(&path))
-            .await
-            .map_err(|e| TtsError::Engine(format!("WAV loader task failed: {e}")))?
+        blocking(move || crate::wav::load_wav_8k(&path)).await?
     }
 
     /// The prompt library (to list or check recordings).
@@ -197,4 +198,11 @@ impl Tts {
             recordings: self.recordings.load(Ordering::Relaxed),
         }
     }
+}
+
+/// Runs file I/O off the async worker threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, TtsError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| TtsError::Engine(format!("file I/O task failed: {e}")))
 }
