@@ -165,7 +165,10 @@ impl Tts {
     /// the caller still hears the synthesized fallback.
     async fn recording(&self, lang: Lang, key: &str) -> Option<Arc<[i16]>> {
         let (library, k) = (self.library.clone(), key.to_string());
-        match blocking(move || library.load(lang, &k)).await.and_then(|r| r) {
+        match blocking(move || library.load(lang, &k))
+            .await
+            .and_then(|r| r)
+        {
             Ok(Some(rec)) => {
                 self.recordings.fetch_add(1, Ordering::Relaxed);
                 Some(rec)
@@ -201,7 +204,9 @@ impl Tts {
 }
 
 /// Runs file I/O off the async worker threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, TtsError> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, TtsError> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| TtsError::Engine(format!("file I/O task failed: {e}")))

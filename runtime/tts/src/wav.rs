@@ -66,3 +66,57 @@ pub fn save_wav_8k(path: &Path, samples: &[i16]) -> Result<(), TtsError> {
     }
     writer.finalize().map_err(wav_err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rms(s: &[i16]) -> f64 {
+        (s.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / s.len().max(1) as f64).sqrt()
+    }
+
+    /// Writes one second of a 500 Hz sine at half scale in the given format.
+    fn write(path: &Path, rate: u32, bits: u16, format: hound::SampleFormat) {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: bits,
+            sample_format: format,
+        };
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for i in 0..rate {
+            let v =
+                0.5 * (2.0 * std::f64::consts::PI * 500.0 * f64::from(i) / f64::from(rate)).sin();
+            match (format, bits) {
+                (hound::SampleFormat::Float, _) => w.write_sample(v as f32).unwrap(),
+                (_, 8) => w.write_sample((v * 127.0) as i8).unwrap(),
+                (_, 24) => w.write_sample((v * 8_388_607.0) as i32).unwrap(),
+                _ => w.write_sample((v * 32_767.0) as i16).unwrap(),
+            }
+        }
+        w.finalize().unwrap();
+    }
+
+    #[test]
+    fn every_pcm_and_float_format_reads_at_the_right_level_and_length() {
+        let dir = tempfile::tempdir().unwrap();
+        for (rate, bits, format) in [
+            (8_000, 8, hound::SampleFormat::Int),
+            (16_000, 16, hound::SampleFormat::Int),
+            (48_000, 24, hound::SampleFormat::Int),
+            (22_050, 32, hound::SampleFormat::Float),
+        ] {
+            let path = dir.path().join(format!("{rate}-{bits}.wav"));
+            write(&path, rate, bits, format);
+            let pcm = load_wav_8k(&path).unwrap();
+            assert!(
+                (pcm.len() as i64 - 8_000).abs() <= 4,
+                "{rate}/{bits}: {} samples",
+                pcm.len()
+            );
+            // Half-scale sine: RMS 0.354 of full scale (8-bit is coarser).
+            let level = rms(&pcm[400..7_600]) / 32_767.0;
+            assert!((level - 0.354).abs() < 0.01, "{rate}/{bits}: level {level}");
+        }
+    }
+}
