@@ -26,7 +26,7 @@ use crate::ports::PortLease;
 use crate::record::{CallerRecorder, Recorder};
 use crate::rtp::{self, MAX_RTP_PACKET};
 use crate::session::Shared;
-use crate::stats::RecvTracker;
+use crate::stats::{RecvTracker, SendJitter};
 use crate::{Codec, DtmfDigit, FRAME, IdleAudio, InbandDtmf, MediaConfig, MediaStats, PlayOptions, PlayOutcome};
 
 const TICK: Duration = Duration::from_millis(20);
@@ -40,6 +40,7 @@ pub(crate) enum Command {
     SetRemote { addr: SocketAddr, codec: Codec, te_pt: Option<u8> },
     Play { pcm: Arc<[i16]>, opts: PlayOptions, done: oneshot::Sender<PlayOutcome> },
     StopPlay,
+    SetSending(bool),
     Inject(DtmfDigit),
     SendDtmf { digit: char, code: u8, duration_ms: u32, done: oneshot::Sender<()> },
     RecordStart(Recorder),
@@ -82,6 +83,7 @@ pub(crate) struct Engine {
     seq: u16,
     ts: u32,
     sent_any: bool,
+    sending: bool,
     sent_last_tick: bool,
     play: Option<Playing>,
     dtmf_queue: VecDeque<QueuedDigit>,
@@ -100,6 +102,8 @@ pub(crate) struct Engine {
     recorder: Option<Recorder>,
     caller_rec: Option<(CallerRecorder, oneshot::Sender<CallerRecorder>)>,
     stats: MediaStats,
+    send_jitter: SendJitter,
+    ticks: u64,
     // scratch
     pkt: Vec<u8>,
     enc: Vec<u8>,
@@ -127,6 +131,7 @@ impl Engine {
             seq: rand::random(),
             ts: rand::random(),
             sent_any: false,
+            sending: true,
             sent_last_tick: false,
             play: None,
             dtmf_queue: VecDeque::new(),
@@ -143,6 +148,8 @@ impl Engine {
             recorder: None,
             caller_rec: None,
             stats: MediaStats::default(),
+            send_jitter: SendJitter::default(),
+            ticks: 0,
             pkt: Vec::with_capacity(256),
             enc: Vec::with_capacity(FRAME),
             dec: Vec::with_capacity(FRAME),
@@ -160,6 +167,7 @@ impl Engine {
                 biased;
                 () = &mut sleep => {
                     let now = Instant::now();
+                    self.send_jitter.record(now.saturating_duration_since(deadline).as_micros().min(u32::MAX as u128) as u32);
                     if now > deadline + MAX_LATE {
                         let behind = ((now - deadline).as_micros() / TICK.as_micros()) as u32;
                         self.ts = self.ts.wrapping_add(behind * FRAME as u32);
@@ -209,6 +217,7 @@ impl Engine {
             }
         }
         self.publish();
+        self.shared.send_jitter.lock().clone_from(&self.send_jitter);
         self.digit_tx = None;
         self.shared.digits.lock().take();
     }
@@ -236,6 +245,7 @@ impl Engine {
                     p.complete(PlayOutcome::Stopped);
                 }
             }
+            Command::SetSending(on) => self.sending = on,
             Command::Inject(d) => self.on_digit(d),
             Command::SendDtmf { digit, code, duration_ms, done } => {
                 self.dtmf_queue.push_back(QueuedDigit { digit, code, duration_ms, done })
@@ -413,7 +423,7 @@ impl Engine {
 
         // ---- send
         let mut sent = false;
-        if let (Some(remote), Some(target)) = (self.remote, self.latch.target()) {
+        if let (Some(remote), Some(target), true) = (self.remote, self.latch.target(), self.sending) {
             if let (Some((ets, marker, payload)), Some(te)) = (event, remote.te_pt) {
                 sent = self.send_packet(target, te, ets, marker, &payload);
                 self.stats.dtmf_packets_sent += sent as u64;
@@ -536,6 +546,10 @@ impl Engine {
         self.stats.jitter_ms = self.tracker.jitter_ms();
         self.stats.latched = self.latch.latched();
         self.shared.stats.lock().clone_from(&self.stats);
+        self.ticks += 1;
+        if self.ticks.is_multiple_of(50) {
+            self.shared.send_jitter.lock().clone_from(&self.send_jitter);
+        }
     }
 }
 

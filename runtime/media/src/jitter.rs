@@ -36,17 +36,25 @@ pub struct JitterBuffer {
     next: Option<u64>,
     /// Newest sequence number played out (anything at or before it is late), kept across underruns.
     played: Option<u64>,
+    /// Consecutive pulls with a backlog above the soft limit.
+    over: u32,
 }
 
 /// A jump larger than this is a new stream (sender restart), not reordering.
 const MAX_JUMP: i64 = 500;
-/// Backlog beyond depth + this is trimmed, keeping latency bounded after a burst.
-const MAX_EXTRA: usize = 4;
+/// Backlog beyond depth + this is trimmed at once (hard latency bound: 300 ms).
+const MAX_EXTRA: usize = 15;
+/// Backlog beyond depth + this, lasting [`DRAIN_AFTER`] pulls, is drained one packet per pull:
+/// a burst after a network (or scheduler) stall is played, not dropped, and the extra latency it
+/// left behind is shed a second later.
+const SOFT_EXTRA: usize = 2;
+/// Pulls over the soft limit before draining starts.
+const DRAIN_AFTER: u32 = 50;
 
 impl JitterBuffer {
     /// A buffer that starts playing once `depth` packets are queued.
     pub fn new(depth: usize) -> Self {
-        Self { depth: depth.max(1), packets: BTreeMap::new(), highest: None, next: None, played: None }
+        Self { depth: depth.max(1), packets: BTreeMap::new(), highest: None, next: None, played: None, over: 0 }
     }
 
     /// Forgets all packets and the stream position (SSRC change, new remote).
@@ -55,6 +63,7 @@ impl JitterBuffer {
         self.highest = None;
         self.next = None;
         self.played = None;
+        self.over = 0;
     }
 
     /// Packets waiting.
@@ -114,6 +123,18 @@ impl JitterBuffer {
                 *self.packets.keys().next()?
             }
         };
+        if self.packets.len() > self.depth + SOFT_EXTRA {
+            self.over += 1;
+        } else {
+            self.over = 0;
+        }
+        let mut next = next;
+        if self.over >= DRAIN_AFTER
+            && let Some((k, _)) = self.packets.pop_first()
+        {
+            // Shed one packet of latency.
+            next = k + 1;
+        }
         if self.packets.is_empty() {
             // Underrun: prefill again so a stalled sender does not produce a burst of "missing".
             self.next = None;
@@ -169,14 +190,39 @@ mod tests {
     #[test]
     fn backlog_is_trimmed_and_big_jumps_restart() {
         let mut j = JitterBuffer::new(2);
-        for s in 0..20u16 {
+        for s in 0..40u16 {
             j.insert(s, &[s as u8]);
         }
         assert_eq!(j.len(), 2 + MAX_EXTRA);
-        assert_eq!(drain(&mut j), (14..20).map(Some).collect::<Vec<_>>());
+        assert_eq!(drain(&mut j), (23..40).map(Some).collect::<Vec<_>>());
         // Sender restarted with a random sequence number.
         j.insert(40000, &[1]);
         j.insert(40001, &[2]);
         assert_eq!(drain(&mut j), vec![Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn a_burst_is_played_then_the_lasting_backlog_is_shed() {
+        let mut j = JitterBuffer::new(2);
+        // A stall then a burst of 8 packets: all of them play.
+        for s in 0..8u16 {
+            j.insert(s, &[s as u8]);
+        }
+        let mut seq = 8u16;
+        let mut played = Vec::new();
+        // Then a steady stream, one packet per pull: the backlog of 6 stays, and is shed after
+        // DRAIN_AFTER pulls until the soft limit holds.
+        for _ in 0..120 {
+            j.insert(seq, &[seq as u8]);
+            seq += 1;
+            if let Some(Pulled::Packet(p)) = j.pull() {
+                played.push(p[0]);
+            }
+        }
+        assert_eq!(&played[..8], &[0, 1, 2, 3, 4, 5, 6, 7]);
+        assert!(j.len() <= 2 + SOFT_EXTRA, "backlog {}", j.len());
+        let span = *played.last().unwrap() as usize - played[0] as usize + 1;
+        let skipped = span - played.len();
+        assert!(skipped >= 3 && skipped <= 6, "shed {skipped} packets");
     }
 }

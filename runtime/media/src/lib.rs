@@ -29,7 +29,7 @@ pub use playout::{PlayOptions, PlayOutcome};
 pub use ports::PortAllocator;
 pub use record::{CallerRecording, RecordCallerOptions, RecordEnd, RecordMode, RecordingInfo};
 pub use session::{DigitReceiver, IdleAudio, InbandDtmf, MediaConfig, MediaSession};
-pub use stats::MediaStats;
+pub use stats::{MediaStats, SendJitter};
 
 /// Samples per 20 ms frame at 8 kHz: the unit of pacing, mixing and recording.
 pub const FRAME: usize = 160;

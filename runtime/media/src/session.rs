@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::bridge::{Feed, Tap};
 use crate::engine::{Command, Engine};
 use crate::record::{CallerRecorder, Recorder};
+use crate::stats::SendJitter;
 use crate::{
     CallerRecording, Codec, DtmfDigit, DtmfSource, MediaError, MediaStats, PlayOptions, PlayOutcome, PortAllocator,
     RecordCallerOptions, RecordMode, RecordingInfo,
@@ -64,6 +65,8 @@ impl Default for MediaConfig {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) stats: Mutex<MediaStats>,
+    /// Published by the task about once a second (it is 800 bytes; stats are per tick).
+    pub(crate) send_jitter: Mutex<SendJitter>,
     /// Taken (dropped) by the task when it ends, so subscribers see the end of the stream.
     pub(crate) digits: Mutex<Option<broadcast::Sender<DtmfDigit>>>,
 }
@@ -122,7 +125,7 @@ impl MediaSession {
         let local = socket.local_addr().map_err(MediaError::Bind)?;
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
         let (digits, _) = broadcast::channel(64);
-        let shared = Arc::new(Shared { stats: Mutex::new(MediaStats::default()), digits: Mutex::new(Some(digits.clone())) });
+        let shared = Arc::new(Shared { stats: Mutex::new(MediaStats::default()), send_jitter: Mutex::new(SendJitter::default()), digits: Mutex::new(Some(digits.clone())) });
         let (ended_tx, ended_rx) = oneshot::channel();
         let engine = Engine::new(socket, lease, config, shared.clone(), digits);
         let span = tracing::debug_span!("media", port = local.port());
@@ -149,6 +152,12 @@ impl MediaSession {
     /// payload type; resets the RTP latch.
     pub fn set_remote(&self, addr: SocketAddr, codec: Codec, telephone_event_pt: Option<u8>) {
         let _ = self.send(Command::SetRemote { addr, codec, te_pt: telephone_event_pt });
+    }
+
+    /// Stops (false) or resumes (true) sending RTP, e.g. while the remote put the call on hold
+    /// (`a=sendonly`/`inactive`); receiving, digits and recording go on.
+    pub fn set_sending(&self, enabled: bool) {
+        let _ = self.send(Command::SetSending(enabled));
     }
 
     /// Plays 8 kHz mono samples in paced 20 ms frames; replaces a prompt already playing.
@@ -234,6 +243,11 @@ impl MediaSession {
     /// A snapshot of the counters (updated every 20 ms).
     pub fn stats(&self) -> MediaStats {
         self.h.shared.stats.lock().clone()
+    }
+
+    /// How late the session's 20 ms clock fired (sender-side send jitter); updated every second.
+    pub fn send_jitter(&self) -> SendJitter {
+        self.h.shared.send_jitter.lock().clone()
     }
 
     /// Ends the session: stops prompts and recordings (finalising the call recording's file),

@@ -132,3 +132,96 @@ mod tests {
         assert_eq!(t.lost(), 0);
     }
 }
+
+/// How late the 20 ms clock fired, per tick: the sender-side RTP send jitter, in 100 µs buckets
+/// up to 20 ms (the last bucket collects everything later). Exposed for metrics and benchmarks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendJitter {
+    buckets: [u32; Self::BUCKETS],
+    max_us: u32,
+}
+
+impl Default for SendJitter {
+    fn default() -> Self {
+        Self { buckets: [0; Self::BUCKETS], max_us: 0 }
+    }
+}
+
+impl SendJitter {
+    const BUCKETS: usize = 201;
+    const WIDTH_US: u32 = 100;
+
+    /// Records one tick that fired `late_us` after its deadline.
+    pub fn record(&mut self, late_us: u32) {
+        let i = ((late_us / Self::WIDTH_US) as usize).min(Self::BUCKETS - 1);
+        self.buckets[i] = self.buckets[i].saturating_add(1);
+        self.max_us = self.max_us.max(late_us);
+    }
+
+    /// Adds another histogram (to aggregate sessions).
+    pub fn merge(&mut self, other: &SendJitter) {
+        for (a, b) in self.buckets.iter_mut().zip(other.buckets.iter()) {
+            *a = a.saturating_add(*b);
+        }
+        self.max_us = self.max_us.max(other.max_us);
+    }
+
+    /// The ticks recorded after `earlier` was taken (same session); max stays the overall max.
+    pub fn since(&self, earlier: &SendJitter) -> SendJitter {
+        let mut d = self.clone();
+        for (a, b) in d.buckets.iter_mut().zip(earlier.buckets.iter()) {
+            *a = a.saturating_sub(*b);
+        }
+        d
+    }
+
+    /// Ticks recorded.
+    pub fn count(&self) -> u64 {
+        self.buckets.iter().map(|&b| b as u64).sum()
+    }
+
+    /// Upper bound of the bucket holding the `p`-quantile (0.0..=1.0), in µs.
+    pub fn percentile_us(&self, p: f64) -> u32 {
+        let total = self.count();
+        if total == 0 {
+            return 0;
+        }
+        let want = ((total as f64) * p.clamp(0.0, 1.0)).ceil().max(1.0) as u64;
+        let mut acc = 0u64;
+        for (i, &b) in self.buckets.iter().enumerate() {
+            acc += b as u64;
+            if acc >= want {
+                return if i == Self::BUCKETS - 1 { self.max_us } else { (i as u32 + 1) * Self::WIDTH_US };
+            }
+        }
+        self.max_us
+    }
+
+    /// Latest tick seen, in µs.
+    pub fn max_us(&self) -> u32 {
+        self.max_us
+    }
+}
+
+#[cfg(test)]
+mod jitter_tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_come_from_buckets() {
+        let mut h = SendJitter::default();
+        for _ in 0..98 {
+            h.record(50);
+        }
+        h.record(2_450);
+        h.record(90_000);
+        assert_eq!(h.count(), 100);
+        assert_eq!(h.percentile_us(0.5), 100);
+        assert_eq!(h.percentile_us(0.99), 2_500);
+        assert_eq!(h.percentile_us(1.0), 90_000);
+        let mut g = SendJitter::default();
+        g.merge(&h);
+        g.merge(&h);
+        assert_eq!(g.count(), 200);
+    }
+}

@@ -77,9 +77,53 @@ pub fn frequencies(digit: char) -> Option<(f32, f32)> {
     Some((ROWS[r], COLS[c]))
 }
 
+/// Parses a SIP INFO body carrying a key press, for [`crate::MediaSession::inject_dtmf`]:
+/// `application/dtmf-relay` ("Signal=5\r\nDuration=160") or `application/dtmf` ("5").
+/// Returns the key and the duration in ms (0 when not given).
+pub fn parse_sip_info(content_type: &str, body: &str) -> Option<(char, u32)> {
+    let ct = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let one_key = |s: &str| {
+        let s = s.trim();
+        let mut c = s.chars();
+        match (c.next(), c.next()) {
+            (Some(k), None) if event_code(k).is_some() => Some(k.to_ascii_uppercase()),
+            // Some phones send the event code ("10" for '*', "11" for '#').
+            _ => s.parse::<u8>().ok().and_then(event_digit),
+        }
+    };
+    match ct.as_str() {
+        "application/dtmf-relay" => {
+            let mut key = None;
+            let mut ms = 0;
+            for line in body.lines() {
+                let Some((name, value)) = line.split_once('=') else { continue };
+                match name.trim().to_ascii_lowercase().as_str() {
+                    "signal" => key = one_key(value),
+                    "duration" => ms = value.trim().parse().unwrap_or(0),
+                    _ => {}
+                }
+            }
+            key.map(|k| (k, ms))
+        }
+        "application/dtmf" => one_key(body).map(|k| (k, 0)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sip_info_bodies() {
+        assert_eq!(parse_sip_info("application/dtmf-relay", "Signal=5\r\nDuration=160\r\n"), Some(('5', 160)));
+        assert_eq!(parse_sip_info("Application/DTMF-Relay; charset=x", "Signal= #\nDuration= 250"), Some(('#', 250)));
+        assert_eq!(parse_sip_info("application/dtmf-relay", "Signal=11\r\n"), Some(('#', 0)));
+        assert_eq!(parse_sip_info("application/dtmf", "*"), Some(('*', 0)));
+        assert_eq!(parse_sip_info("application/dtmf-relay", "Signal=x\r\n"), None);
+        assert_eq!(parse_sip_info("application/dtmf-relay", "Duration=100"), None);
+        assert_eq!(parse_sip_info("text/plain", "5"), None);
+    }
 
     #[test]
     fn codes_and_digits_are_inverse() {

@@ -32,7 +32,7 @@ async fn bridged_legs_transcode_rewrite_and_relay_dtmf() {
         caller.stream(to_caller_leg, Codec::Pcmu, &speech).await;
         caller
     });
-    let heard = agent.collect(80, Duration::from_secs(3)).await;
+    let heard = agent.collect(120, Duration::from_secs(3)).await;
     let mut caller = speak.await.unwrap();
     assert!(heard.len() >= 60, "{} packets", heard.len());
     assert!(heard.iter().all(|p| p.pt == 8), "agent leg speaks PCMA");
@@ -53,7 +53,7 @@ async fn bridged_legs_transcode_rewrite_and_relay_dtmf() {
         agent.stream(to_agent_leg, Codec::Pcma, &speech).await;
         agent
     });
-    let heard = caller.collect(80, Duration::from_secs(3)).await;
+    let heard = caller.collect(120, Duration::from_secs(3)).await;
     let agent = speak.await.unwrap();
     assert!(heard.iter().all(|p| p.pt == 0));
     let c = best_correlation(mid, &decode(&heard, Codec::Pcmu));
@@ -98,7 +98,7 @@ async fn supervisor_listens_to_both_legs_and_whispers_to_the_agent_only() {
         caller.stream(to, Codec::Pcma, &speech).await;
         caller
     });
-    let heard = supervisor.collect(60, Duration::from_secs(3)).await;
+    let heard = supervisor.collect(100, Duration::from_secs(3)).await;
     let caller = speak.await.unwrap();
     let c = best_correlation(&chirp(800)[2000..3600], &decode(&heard, Codec::Pcmu));
     assert!(c > 0.95, "supervisor hears the caller: {c:.3}");
@@ -113,7 +113,7 @@ async fn supervisor_listens_to_both_legs_and_whispers_to_the_agent_only() {
     let speech = chirp(800);
     let to = sl.local_addr();
     let speak = tokio::spawn(async move { sup.stream(to, Codec::Pcmu, &speech).await });
-    let (at_agent, at_caller) = tokio::join!(agent.collect(60, Duration::from_secs(3)), caller.collect(60, Duration::from_secs(3)));
+    let (at_agent, at_caller) = tokio::join!(agent.collect(100, Duration::from_secs(3)), caller.collect(100, Duration::from_secs(3)));
     speak.await.unwrap();
     let mid = &chirp(800)[2000..3600];
     assert!(best_correlation(mid, &decode(&at_agent, Codec::Pcmu)) > 0.95, "agent hears the whisper");

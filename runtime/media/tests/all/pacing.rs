@@ -97,3 +97,23 @@ async fn a_new_prompt_replaces_the_current_one_and_a_dropped_play_stops_sending(
     s.close().await;
     assert!(s.play(tone::beep().into(), PlayOptions::default()).await.is_err(), "closed session refuses play");
 }
+
+#[tokio::test]
+async fn hold_stops_sending_and_resume_continues_the_sequence() {
+    let s = session().await;
+    let peer = Peer::new().await;
+    s.set_remote(peer.addr(), Codec::Pcmu, None);
+    let before = peer.collect(3, Duration::from_secs(2)).await;
+    assert_eq!(before.len(), 3);
+    s.set_sending(false);
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    peer.drain();
+    assert!(peer.collect(1, Duration::from_millis(200)).await.is_empty(), "nothing sent on hold");
+    s.set_sending(true);
+    let after = peer.collect(2, Duration::from_secs(2)).await;
+    assert_eq!(after.len(), 2);
+    assert!(after[0].marker, "resuming starts a talk spurt");
+    assert_eq!(after[0].ssrc, before[0].ssrc);
+    assert!(after[0].ts.wrapping_sub(before[2].ts) >= 160 * 10, "timestamp kept running on hold");
+    s.close().await;
+}
