@@ -5,3 +5,4 @@ mod kpis;
 mod offers;
 mod queueing;
 mod routing;
+mod config_doc;
