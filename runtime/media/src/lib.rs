@@ -9,6 +9,7 @@
 
 pub mod bridge;
 pub mod codec;
+pub mod collect;
 pub mod dtmf;
 mod engine;
 pub mod jitter;

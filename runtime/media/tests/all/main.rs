@@ -2,6 +2,7 @@
 //! per feature). Each test binds its own port-0 sockets, so tests run in parallel.
 
 mod bridge;
+mod collect;
 mod dtmf;
 mod pacing;
 mod pcap;
