@@ -66,10 +66,10 @@ fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
 }
 
-/// Stable resident id: same person (name + lowest phone) → same id on every import.
+/// Stable resident id: same person (name + first listed phone) → same id on every import.
 pub(crate) fn resident_id(name: &str, phones: &[String]) -> String {
-    let min = phones.iter().min().cloned().unwrap_or_default();
-    format!("r{:016x}", fnv(&format!("{name}|{min}")))
+    let first = phones.first().cloned().unwrap_or_default();
+    format!("r{:016x}", fnv(&format!("{name}|{first}")))
 }
 
 impl<'a> Ctx<'a> {
@@ -190,7 +190,7 @@ impl<'a> Ctx<'a> {
             return Ok(Err("empty name".into()));
         }
         let mut phones = Vec::new();
-        for raw in self.f(r, "phones").split([';', '|', '/', '；', ' ']).filter(|s| !s.trim().is_empty()) {
+        for raw in self.f(r, "phones").split([';', '|', '/', '；', '，', '、']).filter(|s| !s.trim().is_empty()) {
             let p = normalize_phone(raw);
             if !is_valid_phone(&p) {
                 return Ok(Err(format!("bad phone '{raw}'")));
