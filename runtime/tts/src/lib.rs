@@ -38,6 +38,14 @@ pub enum TtsError {
     /// The configured voice does not exist.
     #[error("unknown TTS voice '{0}' (list voices with `espeak-ng --voices`)")]
     UnknownVoice(String),
+    /// A text piece is longer than [`service::MAX_TEXT_CHARS`].
+    #[error("text of {chars} characters is too long to synthesize (max {max}); split the prompt")]
+    TextTooLong {
+        /// Characters in the text.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
     /// Audio could not be converted.
     #[error("audio conversion: {0}")]
     Audio(String),

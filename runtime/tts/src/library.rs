@@ -82,6 +82,34 @@ impl PromptLibrary {
         .find(|p| p.is_file())
     }
 
+    /// Any WAV file as 8 kHz mono, decoded once and reused until its size or mtime changes
+    /// (plugins' pre-recorded WAVs go through here too); blocking I/O.
+    pub fn load_file(&self, path: &Path) -> Result<Arc<[i16]>, TtsError> {
+        let meta = std::fs::metadata(path).ok();
+        let modified = meta.as_ref().and_then(|m| m.modified().ok());
+        let len = meta.as_ref().map_or(0, |m| m.len());
+        if let Some(hit) = self.loaded.lock().get(path)
+            && hit.modified == modified
+            && hit.len == len
+        {
+            return Ok(hit.samples.clone());
+        }
+        let samples = load_wav_8k(path)?;
+        let entry = Loaded {
+            modified,
+            len,
+            samples: samples.clone(),
+        };
+        let mut loaded = self.loaded.lock();
+        // Bounded: plugins may play many distinct files; recordings are small and re-decoding
+        // is cheap, so simply start over when the table grows past a few hundred files.
+        if loaded.len() >= 512 {
+            loaded.clear();
+        }
+        loaded.insert(path.to_path_buf(), entry);
+        Ok(samples)
+    }
+
     /// The recording for `key` as 8 kHz mono, `Ok(None)` when there is none; blocking I/O.
     pub fn load(&self, lang: Lang, key: &str) -> Result<Option<Arc<[i16]>>, TtsError> {
         if !Self::valid_key(key) {
@@ -94,25 +122,7 @@ impl PromptLibrary {
         let Some(path) = self.path_for(lang, key) else {
             return Ok(None);
         };
-        let meta = std::fs::metadata(&path).ok();
-        let modified = meta.as_ref().and_then(|m| m.modified().ok());
-        let len = meta.as_ref().map_or(0, |m| m.len());
-        if let Some(hit) = self.loaded.lock().get(&path)
-            && hit.modified == modified
-            && hit.len == len
-        {
-            return Ok(Some(hit.samples.clone()));
-        }
-        let samples = load_wav_8k(&path)?;
-        self.loaded.lock().insert(
-            path,
-            Loaded {
-                modified,
-                len,
-                samples: samples.clone(),
-            },
-        );
-        Ok(Some(samples))
+        self.load_file(&path).map(Some)
     }
 }
 

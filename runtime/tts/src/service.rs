@@ -21,6 +21,9 @@ use crate::library::PromptLibrary;
 use crate::resample::{TELEPHONE_RATE, TTS_GAIN, to_8k};
 use crate::text::{Lang, Piece, Speech, plan};
 
+/// Longest text synthesized in one piece (about four minutes of Mandarin speech).
+pub const MAX_TEXT_CHARS: usize = 1_000;
+
 /// Where the service keeps its files and how much memory the cache may use.
 #[derive(Clone, Debug)]
 pub struct TtsConfig {
@@ -117,6 +120,14 @@ impl Tts {
 
     /// Synthesizes already-rendered text (cached); what [`Tts::speak`] does for each text piece.
     pub async fn say_text(&self, lang: Lang, text: &str) -> Result<Arc<[i16]>, TtsError> {
+        // One engine thread serves every call: a plugin must not stall it with a novel.
+        let chars = text.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Err(TtsError::TextTooLong {
+                chars,
+                max: MAX_TEXT_CHARS,
+            });
+        }
         let key = CacheKey::new(self.engine.id(), &self.engine.voice(lang), text);
         if let Some(hit) = self.cache.get_memory(&key) {
             self.memory_hits.fetch_add(1, Ordering::Relaxed);
@@ -181,10 +192,11 @@ impl Tts {
         }
     }
 
-    /// Loads a pre-recorded WAV a plugin asked to play, as 8 kHz mono.
+    /// Loads a pre-recorded WAV a plugin asked to play, as 8 kHz mono (decoded once, reused
+    /// until the file changes). The caller decides which paths a plugin may play.
     pub async fn play_wav(&self, path: &Path) -> Result<Arc<[i16]>, TtsError> {
-        let path = path.to_path_buf();
-        blocking(move || crate::wav::load_wav_8k(&path)).await?
+        let (library, path) = (self.library.clone(), path.to_path_buf());
+        blocking(move || library.load_file(&path)).await?
     }
 
     /// The prompt library (to list or check recordings).

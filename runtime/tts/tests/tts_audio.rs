@@ -318,6 +318,9 @@ async fn stereo_44k_wav_becomes_8k_mono_of_the_same_duration() {
     // And the async path used by plugins gives the same samples.
     let tts = tts_in(dir.path());
     assert_eq!(tts.play_wav(&path).await.unwrap(), pcm);
+    // Replacing the file is picked up (the decoded copy is keyed by size and mtime).
+    write_wav(&path, 16_000, 1, &tone(16_000, 1, 0.5, 440.0, false));
+    assert_eq!(tts.play_wav(&path).await.unwrap().len(), 4_000);
     // Round trip through save_wav_8k keeps every sample.
     let copy = dir.path().join("copy.wav");
     save_wav_8k(&copy, &pcm).unwrap();
@@ -393,6 +396,14 @@ async fn odd_input_does_not_break_synthesis() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("no-such-voice"), "{err}");
+    // A runaway text is refused instead of occupying the shared engine thread.
+    let novel = "很长的文本".repeat(300);
+    let err = tts
+        .speak(Lang::Zh, &[text(&novel)])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("too long"), "{err}");
     // The shared engine still works after the failed voice.
     assert!(
         !tts.speak(Lang::Zh, &[text("还在")])
