@@ -348,7 +348,7 @@ pub fn date(lang: Lang, s: &str) -> String {
 }
 
 /// Rewrites digit runs inside free text with the reading rules, so what is displayed is what
-/// is spoken: "12:30" is a time, "3.5" a decimal, a run that starts with 0 or is longer than 9
+/// is spoken: "12:30" is a time, "3.5" a decimal, "5%" a percentage, a run that starts with 0 or is longer than 9
 /// digits (a phone or order number) is read digit by digit, anything else as a quantity.
 pub fn normalize(lang: Lang, text: &str) -> String {
     let chars: Vec<char> = text.chars().map(fullwidth_digit).collect();
@@ -413,6 +413,16 @@ pub fn normalize(lang: Lang, text: &str) -> String {
                 },
                 Err(_) => digits(lang, &run),
             },
+        };
+        // 5% → 百分之五 / five percent.
+        let reading = if matches!(chars.get(next), Some('%' | '％')) {
+            next += 1;
+            match lang {
+                Lang::Zh => format!("百分之{reading}"),
+                Lang::En => format!("{reading} percent"),
+            }
+        } else {
+            reading
         };
         if lang == Lang::En && out.chars().last().is_some_and(char::is_alphanumeric) {
             out.push(' ');

@@ -151,9 +151,12 @@ fn numbers_inside_text_are_read_by_the_same_rules() {
     assert_eq!(zh("14:30上门"), "十四点三十分上门");
     assert_eq!(zh("第１２期"), "第十二期");
     assert_eq!(zh("没有数字"), "没有数字");
+    assert_eq!(zh("滞纳金每日0.05%"), "滞纳金每日百分之零点零五");
+    assert_eq!(zh("打8折，优惠20％"), "打八折，优惠百分之二十");
     let en = |s: &str| normalize(Lang::En, s);
     assert_eq!(en("Press 1 for billing"), "Press one for billing");
     assert_eq!(en("Room A3"), "Room A three");
+    assert_eq!(en("a 5% discount"), "a five percent discount");
     assert_eq!(
         en("open 9:00 to 17:30"),
         "open nine o'clock a m to five thirty p m"
