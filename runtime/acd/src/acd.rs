@@ -72,7 +72,7 @@ async fn run(mut router: Router, mut jobs: mpsc::UnboundedReceiver<Job>, clock: 
             match effect {
                 Effect::Ring(req) => {
                     let (attempt, call_id) = (req.attempt, req.call.call_id.clone());
-                    let ring = dialer.ring(req);
+                    let ring = dialer.ring(*req);
                     let tx = ring_tx.clone();
                     let task = tokio::spawn(async move {
                         let result = ring.await;

@@ -16,7 +16,7 @@
 //! [`StateSpan`]s by pure functions, so a report for any window is reproducible and testable on a
 //! constructed history.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -242,25 +242,30 @@ fn ratio(n: f64, d: f64) -> Option<f64> {
     if d > 0.0 { Some(n / d) } else { None }
 }
 
-/// Queue KPIs for `queue` (or all queues with `None`) over `window`, with threshold T and the
-/// short-abandon threshold in seconds.
-pub fn queue_kpis(h: &History, queue: Option<&str>, window: Window, t_secs: u64, short_secs: u64) -> QueueKpis {
-    let mut k = QueueKpis::default();
-    let (mut wait_answered, mut handle) = (0u64, 0u64);
-    for r in h.calls.iter().filter(|r| window.contains(r.enqueued_ms) && queue.is_none_or(|q| r.queue == q)) {
+/// Running sums for one queue's KPIs.
+#[derive(Default)]
+struct QueueAcc {
+    k: QueueKpis,
+    wait_answered: u64,
+    handle: u64,
+}
+
+impl QueueAcc {
+    fn add(&mut self, r: &CallRecord, t_secs: u64, short_secs: u64) {
+        let k = &mut self.k;
         k.queued += 1;
         let wait = r.wait_ms();
         match r.outcome {
             CallOutcome::Answered => {
                 k.answered += 1;
-                wait_answered += wait;
+                self.wait_answered += wait;
                 k.longest_answered_wait_secs = k.longest_answered_wait_secs.max(wait as f64 / 1000.0);
                 if wait <= t_secs * 1000 {
                     k.answered_within_threshold += 1;
                 }
                 if r.handled {
                     k.handled += 1;
-                    handle += r.talk_ms + r.hold_ms + r.wrap_ms;
+                    self.handle += r.talk_ms + r.hold_ms + r.wrap_ms;
                 }
             }
             CallOutcome::Abandoned => {
@@ -274,12 +279,38 @@ pub fn queue_kpis(h: &History, queue: Option<&str>, window: Window, t_secs: u64,
             CallOutcome::CallbackRequested => k.callbacks += 1,
         }
     }
-    let sl_denominator = k.answered + (k.abandoned - k.short_abandoned);
-    k.service_level = ratio(k.answered_within_threshold as f64, sl_denominator as f64);
-    k.asa_secs = ratio(wait_answered as f64 / 1000.0, k.answered as f64);
-    k.aht_secs = ratio(handle as f64 / 1000.0, k.handled as f64);
-    k.abandonment = ratio(k.abandoned as f64, k.queued as f64);
-    k
+
+    fn finish(self) -> QueueKpis {
+        let mut k = self.k;
+        let sl_denominator = k.answered + (k.abandoned - k.short_abandoned);
+        k.service_level = ratio(k.answered_within_threshold as f64, sl_denominator as f64);
+        k.asa_secs = ratio(self.wait_answered as f64 / 1000.0, k.answered as f64);
+        k.aht_secs = ratio(self.handle as f64 / 1000.0, k.handled as f64);
+        k.abandonment = ratio(k.abandoned as f64, k.queued as f64);
+        k
+    }
+}
+
+/// Queue KPIs for `queue` (or all queues with `None`) over `window`, with threshold T and the
+/// short-abandon threshold in seconds.
+pub fn queue_kpis(h: &History, queue: Option<&str>, window: Window, t_secs: u64, short_secs: u64) -> QueueKpis {
+    let mut acc = QueueAcc::default();
+    for r in h.calls.iter().filter(|r| window.contains(r.enqueued_ms) && queue.is_none_or(|q| r.queue == q)) {
+        acc.add(r, t_secs, short_secs);
+    }
+    acc.finish()
+}
+
+/// KPIs of several queues in one pass over the history: `(name, T secs, short-abandon secs)`.
+pub fn queue_kpis_many(h: &History, window: Window, queues: &[(&str, u64, u64)]) -> Vec<QueueKpis> {
+    let idx: HashMap<&str, usize> = queues.iter().enumerate().map(|(i, q)| (q.0, i)).collect();
+    let mut accs: Vec<QueueAcc> = queues.iter().map(|_| QueueAcc::default()).collect();
+    for r in h.calls.iter().filter(|r| window.contains(r.enqueued_ms)) {
+        if let Some(&i) = idx.get(r.queue.as_str()) {
+            accs[i].add(r, queues[i].1, queues[i].2);
+        }
+    }
+    accs.into_iter().map(QueueAcc::finish).collect()
 }
 
 /// Per-agent totals and KPIs over a window.
@@ -319,8 +350,18 @@ pub struct AgentKpis {
 
 /// KPIs of `agent_id` over `window`; `open` is the agent's current, unfinished span if any.
 pub fn agent_kpis(h: &History, agent_id: &str, window: Window, open: Option<&StateSpan>) -> AgentKpis {
-    let mut k = AgentKpis { agent_id: agent_id.to_string(), ..Default::default() };
-    for o in h.offers.iter().filter(|o| o.agent_id == agent_id && window.contains(o.at_ms)) {
+    let opens: Vec<StateSpan> = open.into_iter().cloned().collect();
+    agent_kpis_many(h, window, &[agent_id], &opens).pop().unwrap_or_default()
+}
+
+/// KPIs of several agents in one pass over the history; `open` are their current spans.
+pub fn agent_kpis_many(h: &History, window: Window, agents: &[&str], open: &[StateSpan]) -> Vec<AgentKpis> {
+    let idx: HashMap<&str, usize> = agents.iter().enumerate().map(|(i, a)| (*a, i)).collect();
+    let mut ks: Vec<AgentKpis> =
+        agents.iter().map(|a| AgentKpis { agent_id: a.to_string(), ..Default::default() }).collect();
+    for o in h.offers.iter().filter(|o| window.contains(o.at_ms)) {
+        let Some(&i) = idx.get(o.agent_id.as_str()) else { continue };
+        let k = &mut ks[i];
         k.offered += 1;
         match o.result {
             OfferResult::Answered => k.answered += 1,
@@ -329,16 +370,17 @@ pub fn agent_kpis(h: &History, agent_id: &str, window: Window, open: Option<&Sta
             OfferResult::Unreachable | OfferResult::Withdrawn => {}
         }
     }
-    for r in h.calls.iter().filter(|r| {
-        r.handled && r.agent_id.as_deref() == Some(agent_id) && window.contains(r.enqueued_ms)
-    }) {
+    for r in h.calls.iter().filter(|r| r.handled && window.contains(r.enqueued_ms)) {
+        let Some(&i) = r.agent_id.as_deref().and_then(|a| idx.get(a)) else { continue };
+        let k = &mut ks[i];
         k.handled += 1;
         k.talk_ms += r.talk_ms;
         k.hold_ms += r.hold_ms;
         k.wrap_ms += r.wrap_ms;
     }
-    k.aht_secs = ratio((k.talk_ms + k.hold_ms + k.wrap_ms) as f64 / 1000.0, k.handled as f64);
-    for s in h.spans.iter().chain(open).filter(|s| s.agent_id == agent_id) {
+    for s in h.spans.iter().chain(open.iter()) {
+        let Some(&i) = idx.get(s.agent_id.as_str()) else { continue };
+        let k = &mut ks[i];
         let d = window.overlap(s.from_ms, s.to_ms);
         match s.kind {
             StateKind::OnCall | StateKind::WrapUp => k.handle_state_ms += d,
@@ -348,8 +390,11 @@ pub fn agent_kpis(h: &History, agent_id: &str, window: Window, open: Option<&Sta
             StateKind::LoggedOut => {}
         }
     }
-    k.occupancy = ratio(k.handle_state_ms as f64, (k.handle_state_ms + k.idle_ms) as f64);
-    k
+    for k in &mut ks {
+        k.aht_secs = ratio((k.talk_ms + k.hold_ms + k.wrap_ms) as f64 / 1000.0, k.handled as f64);
+        k.occupancy = ratio(k.handle_state_ms as f64, (k.handle_state_ms + k.idle_ms) as f64);
+    }
+    ks
 }
 
 /// Live view of one queue for the wallboard.

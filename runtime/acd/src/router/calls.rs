@@ -297,7 +297,8 @@ impl Router {
             OfferResult::NoAnswer => {
                 let a = &mut self.agents[ai];
                 a.consecutive_no_answer += 1;
-                if self.max_no_answer > 0 && a.consecutive_no_answer >= self.max_no_answer {
+                let logging_out = a.pending == Some(AgentState::LoggedOut);
+                if self.max_no_answer > 0 && a.consecutive_no_answer >= self.max_no_answer && !logging_out {
                     tracing::info!(agent = %a.config.id, misses = a.consecutive_no_answer, "agent set not-ready after missed offers");
                     a.pending = None;
                     self.set_agent_state(ai, AgentState::NotReady { reason: "no-answer".into() }, now);
@@ -305,7 +306,7 @@ impl Router {
                     self.agent_available(ai, now);
                 }
             }
-            OfferResult::Unreachable => {
+            OfferResult::Unreachable if self.agents[ai].pending != Some(AgentState::LoggedOut) => {
                 self.agents[ai].pending = None;
                 self.set_agent_state(ai, AgentState::NotReady { reason: "unreachable".into() }, now);
             }
@@ -434,13 +435,13 @@ impl Router {
     pub(super) fn finish_wrap_up(&mut self, ai: usize, next: Option<AgentState>, now: u64) {
         let AgentState::WrapUp { call_id, .. } = self.agents[ai].state.clone() else { return };
         let wrap_ms = now.saturating_sub(self.agents[ai].since_ms);
-        if let Some(c) = self.calls.remove(&call_id) {
-            if let Some(r) = self.history.answered_mut(&call_id) {
-                r.wrap_ms = wrap_ms;
-                r.handled = true;
-                let handle = r.talk_ms + r.hold_ms + r.wrap_ms;
-                self.queues[c.queue].recent.push(handle);
-            }
+        if let Some(c) = self.calls.remove(&call_id)
+            && let Some(r) = self.history.answered_mut(&call_id)
+        {
+            r.wrap_ms = wrap_ms;
+            r.handled = true;
+            let handle = r.talk_ms + r.hold_ms + r.wrap_ms;
+            self.queues[c.queue].recent.push(handle);
         }
         let next = next.or_else(|| self.agents[ai].pending.take()).unwrap_or(AgentState::Ready);
         self.agents[ai].pending = None;

@@ -43,7 +43,7 @@ pub(crate) use timers::Timer;
 #[derive(Debug)]
 pub(crate) enum Effect {
     /// Start ringing (spawn `AgentDialer::ring`).
-    Ring(RingRequest),
+    Ring(Box<RingRequest>),
     /// Stop ringing: drop the ring future of this attempt.
     CancelRing(u64),
     /// Hang up a leg nobody can use.
@@ -198,14 +198,14 @@ impl Router {
     pub fn can_serve(&self, ai: usize, c: &Call, reqs: &[SkillReq]) -> bool {
         let q = &self.queues[c.queue].cfg;
         let a = &self.agents[ai];
-        (q.members.is_empty() || q.members.iter().any(|m| *m == a.config.id)) && a.config.meets(reqs)
+        (q.members.is_empty() || q.members.contains(&a.config.id)) && a.config.meets(reqs)
     }
 
     /// May agent `ai` serve queue `qi` in general (membership and the queue's own skills)?
     pub fn serves_queue(&self, ai: usize, qi: usize) -> bool {
         let q = &self.queues[qi].cfg;
         let a = &self.agents[ai];
-        (q.members.is_empty() || q.members.iter().any(|m| *m == a.config.id)) && a.config.meets(&q.skills)
+        (q.members.is_empty() || q.members.contains(&a.config.id)) && a.config.meets(&q.skills)
     }
 
     /// Change an agent's state, recording the span and broadcasting the change.
@@ -332,6 +332,6 @@ impl Router {
             let _ = c.ticket.send(QueueEvent::Ringing { agent_id: agent_id.clone(), extension: extension.clone() });
         }
         self.timers.push(now + timeout.as_millis() as u64, Timer::RingTimeout { call_id: id.to_string(), attempt });
-        self.effects.push(Effect::Ring(RingRequest { attempt, agent_id, extension, queue, call, timeout }));
+        self.effects.push(Effect::Ring(Box::new(RingRequest { attempt, agent_id, extension, queue, call, timeout })));
     }
 }

@@ -36,52 +36,55 @@ impl Router {
         Ok(stats::agent_kpis(&self.history, agent_id, window, Some(&open)))
     }
 
-    /// Everything the wallboard shows, with today's KPIs.
+    /// Everything the wallboard shows, with today's KPIs (one pass over the history).
     pub fn snapshot(&self, now: u64) -> AcdSnapshot {
         let today = Window { from_ms: self.day_start_ms(now), to_ms: u64::MAX };
         let day = self.day(now);
-        let queues = self
+        let mut waiting = vec![0usize; self.queues.len()];
+        let mut offering = vec![0usize; self.queues.len()];
+        let mut longest = vec![0u64; self.queues.len()];
+        for (qi, id) in self.order.values() {
+            if let Some(c) = self.calls.get(id) {
+                waiting[*qi] += 1;
+                if matches!(c.phase, Phase::Offering { .. }) {
+                    offering[*qi] += 1;
+                }
+                longest[*qi] = longest[*qi].max(now.saturating_sub(c.enqueued_ms));
+            }
+        }
+        let specs: Vec<(&str, u64, u64)> = self
             .queues
             .iter()
+            .map(|q| (q.cfg.name.as_str(), q.cfg.service_level_secs, q.cfg.short_abandon_secs))
+            .collect();
+        let queue_today = stats::queue_kpis_many(&self.history, today, &specs);
+        let queues = queue_today
+            .into_iter()
             .enumerate()
-            .map(|(qi, q)| {
-                let mut waiting = 0;
-                let mut offering = 0;
-                let mut longest = 0u64;
-                for (_, id) in self.order.values().filter(|(i, _)| *i == qi) {
-                    if let Some(c) = self.calls.get(id) {
-                        waiting += 1;
-                        if matches!(c.phase, Phase::Offering { .. }) {
-                            offering += 1;
-                        }
-                        longest = longest.max(now.saturating_sub(c.enqueued_ms));
-                    }
-                }
+            .map(|(qi, kpis)| {
                 let serving: Vec<usize> = (0..self.agents.len()).filter(|&ai| self.serves_queue(ai, qi)).collect();
                 QueueSnapshot {
-                    name: q.cfg.name.clone(),
-                    waiting,
-                    offering,
-                    longest_wait_secs: longest as f64 / 1000.0,
+                    name: self.queues[qi].cfg.name.clone(),
+                    waiting: waiting[qi],
+                    offering: offering[qi],
+                    longest_wait_secs: longest[qi] as f64 / 1000.0,
                     agents_ready: serving.iter().filter(|&&ai| self.agents[ai].state == AgentState::Ready).count(),
                     agents_logged_in: serving
                         .iter()
                         .filter(|&&ai| self.agents[ai].state != AgentState::LoggedOut)
                         .count(),
-                    today: stats::queue_kpis(
-                        &self.history,
-                        Some(&q.cfg.name),
-                        today,
-                        q.cfg.service_level_secs,
-                        q.cfg.short_abandon_secs,
-                    ),
+                    today: kpis,
                 }
             })
             .collect();
-        let agents = (0..self.agents.len())
-            .map(|ai| {
+        let ids: Vec<&str> = self.agents.iter().map(|a| a.config.id.as_str()).collect();
+        let opens: Vec<StateSpan> = (0..self.agents.len()).map(|ai| self.open_span(ai, now)).collect();
+        let agent_today = stats::agent_kpis_many(&self.history, today, &ids, &opens);
+        let agents = agent_today
+            .into_iter()
+            .enumerate()
+            .map(|(ai, kpis)| {
                 let a = &self.agents[ai];
-                let open = self.open_span(ai, now);
                 AgentSnapshot {
                     agent_id: a.config.id.clone(),
                     name: a.config.name.clone(),
@@ -89,7 +92,7 @@ impl Router {
                     state: a.state.clone(),
                     since_ms: a.since_ms,
                     calls_today: if a.calls_day == day { a.calls_today } else { 0 },
-                    today: stats::agent_kpis(&self.history, &a.config.id, today, Some(&open)),
+                    today: kpis,
                 }
             })
             .collect();
