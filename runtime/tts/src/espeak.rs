@@ -70,6 +70,8 @@ enum Job {
 struct Worker {
     jobs: mpsc::Sender<Job>,
     sample_rate: u32,
+    /// Library version, e.g. "1.51".
+    version: String,
 }
 
 static WORKER: OnceLock<Result<Worker, String>> = OnceLock::new();
@@ -103,7 +105,7 @@ fn worker() -> Result<&'static Worker, TtsError> {
 
 fn start_worker() -> Result<Worker, String> {
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
-    let (ready_tx, ready_rx) = mpsc::channel::<Result<u32, String>>();
+    let (ready_tx, ready_rx) = mpsc::channel::<Result<(u32, String), String>>();
     std::thread::Builder::new()
         .name("espeak-ng".into())
         .spawn(move || {
@@ -126,7 +128,13 @@ fn start_worker() -> Result<Worker, String> {
             }
             // SAFETY: `on_audio` has the callback signature espeak-ng expects and never unwinds.
             unsafe { sys::espeak_SetSynthCallback(Some(on_audio)) };
-            let _ = ready_tx.send(Ok(rate as u32));
+            // SAFETY: espeak_Info returns a static NUL-terminated version string (NULL path
+            // pointer: we do not ask for the data path).
+            let version = unsafe {
+                let v = sys::espeak_Info(std::ptr::null_mut());
+                if v.is_null() { String::from("unknown") } else { std::ffi::CStr::from_ptr(v).to_string_lossy().into_owned() }
+            };
+            let _ = ready_tx.send(Ok((rate as u32, version)));
             let mut current_voice = String::new();
             while let Ok(job) = jobs_rx.recv() {
                 match job {
@@ -143,13 +151,14 @@ fn start_worker() -> Result<Worker, String> {
             }
         })
         .map_err(|e| format!("cannot start the espeak-ng thread: {e}"))?;
-    let sample_rate = ready_rx
+    let (sample_rate, version) = ready_rx
         .recv()
         .map_err(|_| "the espeak-ng thread stopped during start-up".to_string())??;
-    tracing::info!(sample_rate, "espeak-ng initialized");
+    tracing::info!(sample_rate, %version, "espeak-ng initialized");
     Ok(Worker {
         jobs: jobs_tx,
         sample_rate,
+        version,
     })
 }
 
@@ -312,16 +321,21 @@ pub fn split_latin_runs(text: &str) -> Vec<(bool, String)> {
 }
 
 /// The espeak-ng engine: Mandarin by default, English on request.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Espeak {
     config: EspeakConfig,
+    /// "espeak-ng-<version>": a library upgrade changes the audio, so it changes cache keys.
+    id: String,
 }
 
 impl Espeak {
     /// Starts (once per process) the espeak-ng thread and returns an engine handle.
     pub fn new(config: EspeakConfig) -> Result<Espeak, TtsError> {
-        worker()?;
-        Ok(Espeak { config })
+        let worker = worker()?;
+        Ok(Espeak {
+            config,
+            id: format!("espeak-ng-{}", worker.version),
+        })
     }
 
     /// Synthesizes text at espeak-ng's native rate, splitting Mandarin text into voice runs.
@@ -368,7 +382,7 @@ impl Espeak {
 
 impl TtsEngine for Espeak {
     fn id(&self) -> &str {
-        "espeak-ng"
+        &self.id
     }
 
     fn voice(&self, lang: Lang) -> String {
