@@ -56,6 +56,9 @@ async fn mandarin_sentence_is_speech_of_plausible_length() {
 #[tokio::test]
 async fn mandarin_is_read_as_mandarin_not_pinyin_spelled_in_english() {
     let engine = Espeak::new(EspeakConfig::default()).unwrap();
+    // The library version is part of the cache identity.
+    assert!(engine.id().starts_with("espeak-ng-1."), "{}", engine.id());
+    assert_eq!(engine.voice(Lang::Zh), "cmn-latn-pinyin@175wpm");
     let ph = engine
         .phonemes(Lang::Zh, "您好，三百二十元五角")
         .await
