@@ -68,7 +68,10 @@ impl PortAllocator {
             let port = std.local_addr().map_err(MediaError::Bind)?.port();
             return Ok((into_tokio(std)?, PortLease { alloc: None, port }));
         };
-        let slots = ((hi.saturating_sub(lo)) / 2 + 1) as usize;
+        if lo > hi {
+            return Err(MediaError::PortsExhausted { lo, hi });
+        }
+        let slots = ((hi - lo) / 2 + 1) as usize;
         let mut st = self.inner.state.lock();
         for _ in 0..slots {
             let port = st.next;
@@ -125,20 +128,20 @@ mod tests {
     async fn hands_out_even_ports_skips_taken_and_reuses_released() {
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         // A range of its own so parallel tests do not collide.
-        let blocker = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 47102)).unwrap();
-        let a = PortAllocator::new(ip, 47100..=47107);
+        let blocker = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 31102)).unwrap();
+        let a = PortAllocator::new(ip, 31100..=31107);
         let (s1, l1) = a.bind().unwrap();
         let (s2, l2) = a.bind().unwrap();
         let (s3, l3) = a.bind().unwrap();
         let ports: Vec<u16> = [&s1, &s2, &s3].iter().map(|s| s.local_addr().unwrap().port()).collect();
-        assert_eq!(ports, vec![47100, 47104, 47106], "even ports, the one taken by another socket skipped");
+        assert_eq!(ports, vec![31100, 31104, 31106], "even ports, the one taken by another socket skipped");
         assert_eq!(a.in_use(), 3);
         // All four even slots are used (one by the blocker): exhausted.
         assert!(matches!(a.bind(), Err(MediaError::PortsExhausted { .. })));
         drop((s2, l2));
         assert_eq!(a.in_use(), 2);
         let (s4, _l4) = a.bind().unwrap();
-        assert_eq!(s4.local_addr().unwrap().port(), 47104);
+        assert_eq!(s4.local_addr().unwrap().port(), 31104);
         drop((s1, l1, s3, l3, blocker));
     }
 }

@@ -8,7 +8,7 @@ use courtyard_media::codec::Codec;
 use courtyard_media::dtmf::rfc4733::EventPayload;
 use courtyard_media::{bridge, link_audio};
 
-use crate::peer::{Peer, best_correlation, chirp, decode, session};
+use crate::peer::{Peer, chirp, decode, matched_fraction, session};
 
 #[tokio::test]
 async fn bridged_legs_transcode_rewrite_and_relay_dtmf() {
@@ -42,9 +42,9 @@ async fn bridged_legs_transcode_rewrite_and_relay_dtmf() {
         assert_eq!(w[1].ts.wrapping_sub(w[0].ts), 160);
     }
     let pcm = decode(&heard, Codec::Pcma);
-    let mid = &chirp(1000)[3200..4800];
-    let c = best_correlation(mid, &pcm);
-    assert!(c > 0.95, "caller audio at the agent correlates {c:.3}");
+    let c = matched_fraction(&chirp(1000), &pcm);
+    assert!(c >= 0.75, "caller audio found at the agent: {:.0} % of windows", c * 100.0);
+    assert!(matched_fraction(&chirp(1000), &vec![0i16; 8000]) == 0.0);
 
     // Agent speaks (PCMA) → caller hears it as PCMU.
     caller.drain();
@@ -56,8 +56,8 @@ async fn bridged_legs_transcode_rewrite_and_relay_dtmf() {
     let heard = caller.collect(120, Duration::from_secs(3)).await;
     let agent = speak.await.unwrap();
     assert!(heard.iter().all(|p| p.pt == 0));
-    let c = best_correlation(mid, &decode(&heard, Codec::Pcmu));
-    assert!(c > 0.95, "agent audio at the caller correlates {c:.3}");
+    let c = matched_fraction(&chirp(1000), &decode(&heard, Codec::Pcmu));
+    assert!(c >= 0.75, "agent audio found at the caller: {:.0} % of windows", c * 100.0);
 
     // DTMF from the caller (pt 101) reaches the agent as RFC 4733 with the agent's pt 96.
     agent.drain();
@@ -100,8 +100,8 @@ async fn supervisor_listens_to_both_legs_and_whispers_to_the_agent_only() {
     });
     let heard = supervisor.collect(100, Duration::from_secs(3)).await;
     let caller = speak.await.unwrap();
-    let c = best_correlation(&chirp(800)[2000..3600], &decode(&heard, Codec::Pcmu));
-    assert!(c > 0.95, "supervisor hears the caller: {c:.3}");
+    let c = matched_fraction(&chirp(800), &decode(&heard, Codec::Pcmu));
+    assert!(c >= 0.75, "supervisor hears the caller: {:.0} % of windows", c * 100.0);
     drop(listen);
 
     // Whisper: the supervisor's phone talks into the supervisor leg; agent hears, caller doesn't.
@@ -115,8 +115,7 @@ async fn supervisor_listens_to_both_legs_and_whispers_to_the_agent_only() {
     let speak = tokio::spawn(async move { sup.stream(to, Codec::Pcmu, &speech).await });
     let (at_agent, at_caller) = tokio::join!(agent.collect(100, Duration::from_secs(3)), caller.collect(100, Duration::from_secs(3)));
     speak.await.unwrap();
-    let mid = &chirp(800)[2000..3600];
-    assert!(best_correlation(mid, &decode(&at_agent, Codec::Pcmu)) > 0.95, "agent hears the whisper");
+    assert!(matched_fraction(&chirp(800), &decode(&at_agent, Codec::Pcmu)) >= 0.75, "agent hears the whisper");
     assert!(at_caller.iter().all(|p| p.payload.iter().all(|&b| b == 0xD5)), "caller must not hear the whisper");
     drop(b);
     for s in [cl, al, sl] {

@@ -4,6 +4,7 @@
 mod bridge;
 mod collect;
 mod dtmf;
+mod lifecycle;
 mod pacing;
 mod pcap;
 mod peer;

@@ -151,3 +151,15 @@ pub fn best_correlation(needle: &[i16], hay: &[i16]) -> f64 {
     }
     best
 }
+
+/// Share of 50 ms windows of `sent` (its middle 80 %) found in `received` with a normalised
+/// correlation above 0.9. Robust to the odd gap a loaded machine inserts, yet near 0 for
+/// unrelated audio (the chirp's windows all differ).
+pub fn matched_fraction(sent: &[i16], received: &[i16]) -> f64 {
+    let win = 400;
+    let lo = sent.len() / 10;
+    let hi = sent.len() - sent.len() / 10;
+    let windows: Vec<&[i16]> = (lo..hi.saturating_sub(win)).step_by(win).map(|i| &sent[i..i + win]).collect();
+    let hits = windows.iter().filter(|w| best_correlation(w, received) > 0.9).count();
+    hits as f64 / windows.len().max(1) as f64
+}

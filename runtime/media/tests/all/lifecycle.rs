@@ -1,0 +1,36 @@
+//! Session lifecycle: ports come from the configured range and go back to it when a session is
+//! closed or its last handle is dropped.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use courtyard_media::{MediaConfig, MediaError, MediaSession, PortAllocator};
+
+#[tokio::test]
+async fn sessions_take_even_ports_from_the_range_and_give_them_back() {
+    // A range of its own (unit tests of the allocator use 31100-31107).
+    let ports = PortAllocator::new(Ipv4Addr::LOCALHOST.into(), 31200..=31205);
+    let a = MediaSession::open(&ports, MediaConfig::default()).await.unwrap();
+    let b = MediaSession::open(&ports, MediaConfig::default()).await.unwrap();
+    let c = MediaSession::open(&ports, MediaConfig::default()).await.unwrap();
+    let mut got: Vec<u16> = [&a, &b, &c].iter().map(|s| s.local_addr().port()).collect();
+    got.sort();
+    assert_eq!(got, vec![31200, 31202, 31204]);
+    assert!(matches!(MediaSession::open(&ports, MediaConfig::default()).await, Err(MediaError::PortsExhausted { .. })));
+    a.close().await;
+    assert_eq!(ports.in_use(), 2);
+    // Dropping the last handle ends the session too.
+    drop(b);
+    for _ in 0..100 {
+        if ports.in_use() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(ports.in_use(), 1);
+    let d = MediaSession::open(&ports, MediaConfig::default()).await.unwrap();
+    assert!(d.local_addr().port() % 2 == 0);
+    c.close().await;
+    d.close().await;
+    assert_eq!(ports.in_use(), 0);
+}
