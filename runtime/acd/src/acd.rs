@@ -156,6 +156,13 @@ impl AcdHandle {
         self.ask(move |r, now| r.call_ended(&id, now)).await?
     }
 
+    /// An agent transfers the connected call to a queue: the agent enters wrap-up, the caller is
+    /// queued again (same caller data and priority) and the returned ticket follows the new wait.
+    pub async fn transfer_to_queue(&self, call_id: &str, queue: &str) -> Result<QueueTicket, AcdError> {
+        let (id, q) = (call_id.to_string(), queue.to_string());
+        self.ask(move |r, now| r.transfer_to_queue(&id, &q, now)).await?
+    }
+
     /// The agent put the connected call on hold (`true`) or resumed it (`false`).
     pub async fn hold(&self, call_id: &str, on: bool) -> Result<(), AcdError> {
         let id = call_id.to_string();

@@ -153,6 +153,8 @@ pub(crate) struct Agent {
     pub calls_day: i64,
     /// Bumped on every wrap-up start so a stale wrap-up timer is ignored.
     pub wrap_gen: u64,
+    /// Queue of the call being wrapped up (its handle time feeds that queue's wait estimate).
+    pub wrap_queue: usize,
 }
 
 impl Agent {
@@ -169,6 +171,7 @@ impl Agent {
             calls_today: 0,
             calls_day: i64::MIN,
             wrap_gen: 0,
+            wrap_queue: 0,
         }
     }
 

@@ -177,9 +177,12 @@ impl History {
         }
     }
 
-    /// The latest answered record of `call_id` (to fill in talk/hold/wrap-up).
-    pub fn answered_mut(&mut self, call_id: &str) -> Option<&mut CallRecord> {
-        self.calls.iter_mut().rev().find(|r| r.call_id == call_id && r.outcome == CallOutcome::Answered)
+    /// The latest record of `call_id` answered by `agent_id` (to fill in talk/hold/wrap-up; a
+    /// call transferred to a queue has one answered record per agent).
+    pub fn answered_mut(&mut self, call_id: &str, agent_id: &str) -> Option<&mut CallRecord> {
+        self.calls.iter_mut().rev().find(|r| {
+            r.call_id == call_id && r.outcome == CallOutcome::Answered && r.agent_id.as_deref() == Some(agent_id)
+        })
     }
 }
 

@@ -193,16 +193,36 @@ impl Router {
 
     /// The caller hung up (while waiting, ringing an agent, or — as a courtesy — while connected).
     pub fn caller_left(&mut self, id: &str, now: u64) -> Result<(), AcdError> {
-        let phase = self.calls.get(id).ok_or_else(|| AcdError::UnknownCall(id.to_string()))?.phase;
-        match phase {
+        let Some(c) = self.calls.get(id) else { return self.ended_already(id) };
+        match c.phase {
             Phase::Connected { .. } => return self.call_ended(id, now),
-            Phase::WrapUp { .. } => return Ok(()),
             Phase::Offering { .. } => self.withdraw_offer(id, now),
             Phase::Waiting => {}
         }
         self.leave_queue(id, CallOutcome::Abandoned, now);
         self.route(now);
         Ok(())
+    }
+
+    /// A hang-up reported for a call already ended: fine while its agent is still wrapping it up.
+    fn ended_already(&self, id: &str) -> Result<(), AcdError> {
+        let wrapping = self.agents.iter().any(|a| matches!(&a.state, AgentState::WrapUp { call_id, .. } if call_id == id));
+        if wrapping { Ok(()) } else { Err(AcdError::UnknownCall(id.to_string())) }
+    }
+
+    /// Transfer a connected call to a queue: the agent's part ends (wrap-up) and the caller is
+    /// queued again with the same data; the new ticket replaces the old one.
+    pub fn transfer_to_queue(&mut self, id: &str, queue: &str, now: u64) -> Result<QueueTicket, AcdError> {
+        let c = self.calls.get(id).ok_or_else(|| AcdError::UnknownCall(id.to_string()))?;
+        if !matches!(c.phase, Phase::Connected { .. }) {
+            return Err(AcdError::WrongPhase { call_id: id.into(), what: "only a connected call can be transferred".into() });
+        }
+        if !self.queue_idx.contains_key(queue) {
+            return Err(AcdError::UnknownQueue(queue.to_string()));
+        }
+        let call = c.call.clone();
+        self.call_ended(id, now)?;
+        self.enqueue(call, queue, now)
     }
 
     /// The caller chose the callback option: they leave the queue, recorded as a callback, not an abandon.
@@ -398,10 +418,9 @@ impl Router {
 
     /// The bridged call ended: the agent enters wrap-up.
     pub fn call_ended(&mut self, id: &str, now: u64) -> Result<(), AcdError> {
-        let c = self.calls.get_mut(id).ok_or_else(|| AcdError::UnknownCall(id.to_string()))?;
+        let Some(c) = self.calls.get_mut(id) else { return self.ended_already(id) };
         let ai = match c.phase {
             Phase::Connected { agent } => agent,
-            Phase::WrapUp { .. } => return Ok(()),
             Phase::Waiting | Phase::Offering { .. } => return self.caller_left(id, now),
         };
         if let Some(t) = c.hold_since.take() {
@@ -409,13 +428,16 @@ impl Router {
         }
         let hold_ms = c.hold_ms;
         let talk_ms = now.saturating_sub(c.answered_ms).saturating_sub(hold_ms);
-        c.phase = Phase::WrapUp { agent: ai };
         let qi = c.queue;
-        if let Some(r) = self.history.answered_mut(id) {
+        // The call leaves the ACD now (its id may be enqueued again, e.g. a transfer to a
+        // queue); only the agent's wrap-up remains.
+        self.calls.remove(id);
+        self.agents[ai].wrap_queue = qi;
+        let agent_id = self.agents[ai].config.id.clone();
+        if let Some(r) = self.history.answered_mut(id, &agent_id) {
             r.talk_ms = talk_ms;
             r.hold_ms = hold_ms;
         }
-        let agent_id = self.agents[ai].config.id.clone();
         self.emit(AcdEvent::CallEnded { at_ms: now, call_id: id.to_string(), agent_id, talk_ms, hold_ms });
         let wrap_secs = self.agents[ai].config.wrap_up_secs.unwrap_or(self.queues[qi].cfg.wrap_up_secs);
         let until = now + wrap_secs * 1000;
@@ -435,13 +457,13 @@ impl Router {
     pub(super) fn finish_wrap_up(&mut self, ai: usize, next: Option<AgentState>, now: u64) {
         let AgentState::WrapUp { call_id, .. } = self.agents[ai].state.clone() else { return };
         let wrap_ms = now.saturating_sub(self.agents[ai].since_ms);
-        if let Some(c) = self.calls.remove(&call_id)
-            && let Some(r) = self.history.answered_mut(&call_id)
-        {
+        let agent_id = self.agents[ai].config.id.clone();
+        if let Some(r) = self.history.answered_mut(&call_id, &agent_id) {
             r.wrap_ms = wrap_ms;
             r.handled = true;
             let handle = r.talk_ms + r.hold_ms + r.wrap_ms;
-            self.queues[c.queue].recent.push(handle);
+            let qi = self.agents[ai].wrap_queue;
+            self.queues[qi].recent.push(handle);
         }
         let next = next.or_else(|| self.agents[ai].pending.take()).unwrap_or(AgentState::Ready);
         self.agents[ai].pending = None;

@@ -64,7 +64,6 @@ pub(crate) enum Phase {
     Waiting,
     Offering { agent: usize, attempt: u64 },
     Connected { agent: usize },
-    WrapUp { agent: usize },
 }
 
 /// A call the ACD knows about.

@@ -197,3 +197,59 @@ async fn supervision_is_passed_to_the_lead_with_the_agents_call() {
     let got = sup.0.lock().unwrap().clone();
     assert_eq!(got, vec![SuperviseTarget { request: req, agent_extension: "8001".into(), call_id: "1".into() }]);
 }
+
+#[tokio::test]
+async fn transfer_to_a_queue_requeues_the_caller_and_wraps_up_the_first_agent() {
+    let billing = QueueConfig { skills: vec![SkillReq::new("缴费", 1)], ..queue("billing") };
+    let mut h = Harness::new(config(
+        vec![QueueConfig { wrap_up_secs: 5, ..queue("q") }, billing],
+        vec![agent("A"), agent("B").skill("缴费", 3)],
+    ));
+    h.login(&[("A", "8001")]).await;
+    let c = CallRef { vip: true, ..call("1") };
+    let mut t = h.enqueue(c, "q").await;
+    let r = h.ring().await;
+    assert_eq!(h.answer(r, &mut t).await, "A");
+    h.login(&[("B", "8002")]).await;
+    let mut t2 = h.acd.transfer_to_queue("1", "billing").await.unwrap();
+    assert!(t.next().await.is_none(), "the first ticket ends with the transfer");
+    assert!(matches!(h.state("A").await, AgentState::WrapUp { .. }));
+    let r = h.ring().await;
+    assert!(r.req.call.vip, "caller data travels with the transfer");
+    assert_eq!(h.answer(r, &mut t2).await, "B");
+    // Both sides hanging up after the end is harmless; unknown ids are reported.
+    h.acd.call_ended("1").await.unwrap();
+    h.acd.caller_left("1").await.unwrap();
+    assert_eq!(h.acd.caller_left("nope").await, Err(AcdError::UnknownCall("nope".into())));
+    let k = h.acd.queue_kpis(Some("q"), Window::ALL).await.unwrap();
+    assert_eq!((k.answered, k.handled), (1, 0), "A's part is handled once A's wrap-up ends");
+    h.advance(5).await;
+    let k = h.acd.queue_kpis(Some("q"), Window::ALL).await.unwrap();
+    assert_eq!(k.handled, 1);
+}
+
+#[tokio::test]
+async fn an_agent_answer_for_a_caller_whose_ticket_is_gone_is_released() {
+    let mut h = Harness::new(config(vec![queue("q")], vec![agent("A")]));
+    h.login(&[("A", "8001")]).await;
+    let t = h.enqueue(call("1"), "q").await;
+    let r = h.ring().await;
+    drop(t); // the flow host lost the call without telling the ACD
+    r.answer();
+    h.settle().await;
+    assert_eq!(h.dialer.released.load(std::sync::atomic::Ordering::SeqCst), 1, "leg hung up");
+    assert_eq!(h.state("A").await, AgentState::Ready, "no wrap-up configured: ready again");
+}
+
+#[tokio::test]
+async fn a_dialer_reporting_no_answer_before_the_acd_timeout_counts_the_same() {
+    let mut h = Harness::new(two_agents(1));
+    h.login(&[("A", "8001")]).await;
+    h.advance(1).await;
+    h.login(&[("B", "8002")]).await;
+    let _t = h.enqueue(call("1"), "q").await;
+    let r = h.ring().await;
+    drop(r); // the scripted dialer turns a dropped reply into NoAnswer
+    assert_eq!(h.ring().await.agent(), "B");
+    assert_eq!(h.state("A").await, AgentState::NotReady { reason: "no-answer".into() });
+}
