@@ -1,0 +1,1 @@
+//! courtyard-orders (placeholder while building deps).
