@@ -87,35 +87,24 @@ impl Core {
         if self.limiter.is_banned(peer.addr.ip(), Instant::now()) {
             return;
         }
-        match result {
-            Ok(msg) if msg.status().is_some() => self.on_response(msg),
-            Ok(msg) => self.on_request(msg, peer),
-            Err(e) => {
-                let Some(msg) = e.message else {
-                    tracing::debug!(%peer.addr, reason = %e.reason, "dropping unparseable message");
-                    return;
-                };
-                if msg.method().is_none() || msg.method() == Some("ACK") {
+        match validate::inbound(result) {
+            validate::Inbound::Response(msg, via) => self.on_response(*msg, via),
+            validate::Inbound::Request(req) => self.on_request(*req, peer),
+            validate::Inbound::Reject(Rejection::Respond { code, reason, headers, msg, mut via }) => {
+                if self.limiter.admit(peer.addr.ip(), Instant::now()) == Admission::Banned {
                     return;
                 }
-                if let Some(mut via) = msg.header("Via").and_then(Via::parse) {
-                    via.stamp_source(peer.addr);
-                    let reason = format!("Bad Request ({})", e.reason);
-                    let out = builder::response(&msg, &via, 400, &reason, None, &[], b"");
-                    self.ctx.transports.send(peer, Bytes::from(out));
-                }
+                via.stamp_source(peer.addr);
+                tracing::debug!(%peer.addr, code, %reason, "rejecting request");
+                self.stateless(&msg, &via, peer, code, &reason, &headers);
+            }
+            validate::Inbound::Reject(Rejection::Drop(reason)) | validate::Inbound::Drop(reason) => {
+                tracing::debug!(%peer.addr, %reason, "dropping message");
             }
         }
     }
 
-    fn on_response(self: &Arc<Self>, msg: Message) {
-        let via = match validate::check_response(&msg) {
-            Ok(v) => v,
-            Err(reason) => {
-                tracing::debug!(%reason, "dropping response");
-                return;
-            }
-        };
+    fn on_response(self: &Arc<Self>, msg: Message, via: Via) {
         let (Some(branch), Some((_, method))) = (via.branch(), msg.cseq()) else { return };
         let key = ClientKey { branch: branch.to_string(), method: method.to_string() };
         if !self.clients.on_response(&self.ctx, &key, Arc::new(msg)) {
@@ -128,27 +117,12 @@ impl Core {
         self.ctx.transports.send(peer, Bytes::from(out));
     }
 
-    fn on_request(self: &Arc<Self>, msg: Message, peer: Peer) {
-        let out_of_dialog = msg.method() != Some("ACK")
-            && msg.header("To").and_then(|t| crate::uri::NameAddr::parse(t).ok()).is_none_or(|t| t.tag().is_none());
-        if out_of_dialog && self.limiter.admit(peer.addr.ip(), Instant::now()) == Admission::Banned {
+    fn on_request(self: &Arc<Self>, mut req: Request, peer: Peer) {
+        if req.method != "ACK" && req.to.tag().is_none() && self.limiter.admit(peer.addr.ip(), Instant::now()) == Admission::Banned {
             return;
         }
-        let mut req = match validate::check_request(msg) {
-            Ok(r) => r,
-            Err(Rejection::Respond { code, reason, headers, msg, mut via }) => {
-                via.stamp_source(peer.addr);
-                tracing::debug!(%peer.addr, code, %reason, "rejecting request");
-                self.stateless(&msg, &via, peer, code, &reason, &headers);
-                return;
-            }
-            Err(Rejection::Drop(reason)) => {
-                tracing::debug!(%peer.addr, %reason, "dropping request");
-                return;
-            }
-        };
         req.via.stamp_source(peer.addr);
-        let key = ServerKey::for_request(&req.msg, &req.via, None);
+        let key = ServerKey::for_request(&req.msg, &req.via, peer.addr, None);
         let is_ack = req.method == "ACK";
         if self.servers.on_request(&self.ctx, &key, is_ack) == Matched::Absorbed {
             return;
@@ -198,7 +172,7 @@ impl Core {
     }
 
     fn on_cancel(&self, req: &Request, key: ServerKey, peer: Peer) {
-        let invite_key = ServerKey::for_request(&req.msg, &req.via, Some("INVITE"));
+        let invite_key = ServerKey::for_request(&req.msg, &req.via, peer.addr, Some("INVITE"));
         let pending = self.invites.lock().remove(&invite_key);
         match pending {
             Some(p) if self.servers.cancel(&invite_key) => {

@@ -32,7 +32,7 @@ impl FrameError {
 
 impl From<LexError> for FrameError {
     fn from(e: LexError) -> Self {
-        FrameError::new(e.0, None, true)
+        FrameError { reason: e.reason, message: e.partial, fatal: true }
     }
 }
 

@@ -7,10 +7,22 @@
 
 use bytes::Bytes;
 
-/// Why a message could not even be lexed; such messages get a 400 when we can still answer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct LexError(pub String);
+/// Why a message could not be lexed; such messages get a 400 when we can still answer.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{reason}")]
+pub struct LexError {
+    /// What was wrong (becomes the 400 reason phrase).
+    pub reason: String,
+    /// The message without the offending lines, when the start line was fine, so a 400 can
+    /// still be addressed to the sender.
+    pub partial: Option<Box<Message>>,
+}
+
+impl LexError {
+    fn new(reason: impl Into<String>) -> Self {
+        LexError { reason: reason.into(), partial: None }
+    }
+}
 
 /// The first line of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +148,20 @@ impl Message {
         let text = String::from_utf8_lossy(head);
         let mut lines = text.split("\r\n");
         let first = lines.next().unwrap_or_default();
-        let start = parse_start_line(first)?;
+        let mut first_error: Option<String> = None;
+        let start = match parse_start_line(first) {
+            Ok(s) => s,
+            Err(e) => {
+                // a request line we cannot accept still names a method: keep lexing so the
+                // sender gets a 400 instead of silence (RFC 4475 ltgtruri, lwsruri, lwsstart, trws)
+                let method = first.split(' ').next().unwrap_or_default();
+                if method.is_empty() || !method.bytes().all(is_token_char) || first.starts_with("SIP/") {
+                    return Err(e);
+                }
+                first_error = Some(e.reason);
+                StartLine::Request { method: method.to_string(), uri: String::new(), version: "SIP/2.0".into() }
+            }
+        };
         let mut headers: Vec<(String, String)> = Vec::new();
         // unfold: a line starting with SP/HT continues the previous header
         let mut logical: Vec<String> = Vec::new();
@@ -150,7 +175,9 @@ impl Message {
                         prev.push(' ');
                         prev.push_str(line.trim_start());
                     }
-                    None => return Err(LexError("continuation line before any header".into())),
+                    None => {
+                        first_error.get_or_insert_with(|| "continuation line before any header".into());
+                    }
                 }
             } else {
                 logical.push(line.to_string());
@@ -158,18 +185,21 @@ impl Message {
         }
         for line in logical {
             let Some(colon) = line.find(':') else {
-                return Err(LexError(format!("header line without colon: {}", truncate(&line))));
+                first_error.get_or_insert_with(|| format!("header line without colon: {}", truncate(&line)));
+                continue;
             };
             let name = line[..colon].trim_end_matches([' ', '\t']);
             if name.is_empty() || !name.bytes().all(is_token_char) {
-                return Err(LexError(format!("invalid header name: {}", truncate(name))));
+                first_error.get_or_insert_with(|| format!("invalid header name: {}", truncate(name)));
+                continue;
             }
             let name = canonical_name(name);
             let value = line[colon + 1..].trim();
             if LIST_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(&name)) {
                 for part in split_list(value) {
                     if part.is_empty() {
-                        return Err(LexError(format!("empty element in {name} list")));
+                        first_error.get_or_insert_with(|| format!("empty element in {name} list"));
+                        continue;
                     }
                     headers.push((name.clone(), part.to_string()));
                 }
@@ -177,7 +207,11 @@ impl Message {
                 headers.push((name, value.to_string()));
             }
         }
-        Ok(Message { start, headers, body })
+        let msg = Message { start, headers, body };
+        match first_error {
+            None => Ok(msg),
+            Some(reason) => Err(LexError { reason, partial: Some(Box::new(msg)) }),
+        }
     }
 
     /// First value of header `name` (case-insensitive).
@@ -257,22 +291,22 @@ fn parse_start_line(line: &str) -> Result<StartLine, LexError> {
         let version = parts.next().unwrap_or_default().to_string();
         let code_s = parts.next().unwrap_or_default();
         if code_s.len() != 3 || !code_s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(LexError(format!("bad status code {}", truncate(code_s))));
+            return Err(LexError::new(format!("bad status code {}", truncate(code_s))));
         }
-        let code: u16 = code_s.parse().map_err(|_| LexError("bad status code".into()))?;
+        let code: u16 = code_s.parse().map_err(|_| LexError::new("bad status code"))?;
         let reason = parts.next().unwrap_or_default().to_string();
         return Ok(StartLine::Response { version, code, reason });
     }
     // Request-Line = Method SP Request-URI SP SIP-Version: exactly single spaces
     let parts: Vec<&str> = line.split(' ').collect();
     if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
-        return Err(LexError("malformed Request-Line (expected METHOD SP URI SP VERSION)".into()));
+        return Err(LexError::new("malformed Request-Line (expected METHOD SP URI SP VERSION)"));
     }
     if !parts[0].bytes().all(is_token_char) {
-        return Err(LexError("invalid method token".into()));
+        return Err(LexError::new("invalid method token"));
     }
     if parts[1].contains(['\t', '<', '>']) {
-        return Err(LexError("malformed Request-URI".into()));
+        return Err(LexError::new("malformed Request-URI"));
     }
     Ok(StartLine::Request {
         method: parts[0].to_string(),

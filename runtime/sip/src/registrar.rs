@@ -30,6 +30,8 @@ pub struct RegistrarConfig {
     pub algorithms: Vec<Algorithm>,
     /// Nonce validity.
     pub nonce_lifetime: Duration,
+    /// Contacts kept per user; a new one beyond this replaces the one closest to expiry.
+    pub max_contacts: usize,
 }
 
 impl Default for RegistrarConfig {
@@ -40,6 +42,7 @@ impl Default for RegistrarConfig {
             default_expires: 3600,
             algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
             nonce_lifetime: Duration::from_secs(300),
+            max_contacts: 10,
         }
     }
 }
@@ -230,6 +233,12 @@ impl Registrar {
                     match existing {
                         Some(i) => list[i] = binding,
                         None => {
+                            if list.len() >= self.cfg.max_contacts.max(1) {
+                                if let Some(i) = (0..list.len()).min_by_key(|&i| list[i].expires_at) {
+                                    let old = list.remove(i);
+                                    events.push(RegistrarEvent::Unregistered { user: user.into(), contact: old.contact, expired: false });
+                                }
+                            }
                             list.push(binding);
                             events.push(RegistrarEvent::Registered { user: user.into(), contact: uri });
                         }

@@ -61,14 +61,15 @@ impl SipUri {
         if scheme != "sip" && scheme != "sips" {
             return Err(UriError::UnsupportedScheme(scheme));
         }
-        let (main, headers) = match rest.find('?') {
-            Some(q) => (&rest[..q], Some(rest[q + 1..].to_string())),
-            None => (rest, None),
+        // userinfo ends at the last '@' (the user part may hold ';', '?' and escapes, RFC 4475
+        // intmeth; '@' cannot appear unescaped after it); headers start at the next '?'
+        let (user, after) = match rest.rfind('@') {
+            Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+            None => (None, rest),
         };
-        // userinfo ends at the last '@' (user part may hold ';' and escaped chars)
-        let (user, hostpart) = match main.rfind('@') {
-            Some(at) => (Some(&main[..at]), &main[at + 1..]),
-            None => (None, main),
+        let (hostpart, headers) = match after.find('?') {
+            Some(q) => (&after[..q], Some(after[q + 1..].to_string())),
+            None => (after, None),
         };
         if let Some(u) = user {
             if u.is_empty() {
@@ -172,7 +173,8 @@ pub fn parse_hostport(s: &str) -> Result<(String, Option<u16>), UriError> {
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
         let end = rest.find(']').ok_or(UriError::Malformed("unterminated IPv6 reference"))?;
         let addr = &rest[..end];
-        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+        // RFC 5118 §4.10: accept the RFC 2373-era "2001:db8:::192.0.2.1" form too
+        if addr.parse::<std::net::Ipv6Addr>().is_err() && addr.replacen(":::", "::", 1).parse::<std::net::Ipv6Addr>().is_err() {
             return Err(UriError::Malformed("bad IPv6 address"));
         }
         let after = &rest[end + 1..];
@@ -242,13 +244,21 @@ impl NameAddr {
             };
             let after = &s[lt + 1..];
             let gt = after.find('>').ok_or(UriError::Malformed("missing '>'"))?;
-            (display, after[..gt].trim().to_string(), &after[gt + 1..])
+            let inner = &after[..gt];
+            if inner.trim() != inner {
+                return Err(UriError::Malformed("whitespace inside <> (RFC 4475 badaspec)"));
+            }
+            (display, inner.to_string(), &after[gt + 1..])
         } else {
             if s.starts_with('"') {
                 return Err(UriError::Malformed("quoted display name without <uri>"));
             }
-            // addr-spec: URI parameters belong to the header (RFC 3261 §20.10)
+            // addr-spec: URI parameters belong to the header (RFC 3261 §20.10), and a URI
+            // with headers or commas must be enclosed in <> (RFC 4475 regbadct)
             let end = s.find(';').unwrap_or(s.len());
+            if s[..end].contains(['?', ',']) {
+                return Err(UriError::Malformed("URI with '?' or ',' must be enclosed in <>"));
+            }
             (None, s[..end].trim().to_string(), &s[end..])
         };
         if uri_text.is_empty() {

@@ -177,6 +177,10 @@ fn classify(msg: &Message) -> Result<Parsed, Fail> {
     if uri.headers.is_some() {
         return Err(bad("Request-URI must not contain headers".into()));
     }
+    if method == "REGISTER" && !to.uri.as_ref().is_some_and(|u| u.scheme == "sip" || u.scheme == "sips") {
+        // RFC 3261 §10.3 step 5 (RFC 4475 unksm2): the address-of-record must be a SIP URI
+        return Err(bad("To of a REGISTER must be a sip: or sips: URI".into()));
+    }
     if !is_ack && method != "CANCEL" {
         let unsupported: Vec<&str> = msg
             .headers_named("Require")
@@ -250,4 +254,50 @@ pub fn check_response(msg: &Message) -> Result<Via, String> {
     NameAddr::parse(msg.header("From").unwrap_or_default()).map_err(|e| format!("From: {e}"))?;
     NameAddr::parse(msg.header("To").unwrap_or_default()).map_err(|e| format!("To: {e}"))?;
     Ok(via)
+}
+
+/// What the endpoint does with one framed (or failed-to-frame) inbound message.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A valid request.
+    Request(Box<Request>),
+    /// A response that may be matched to a client transaction.
+    Response(Box<Message>, Via),
+    /// Answer the sender with an error (the request is not processed).
+    Reject(Rejection),
+    /// Discard silently.
+    Drop(String),
+}
+
+/// Classifies the output of [`crate::framing`]: the single decision point both the endpoint
+/// and the RFC 4475/5118 test-suite use.
+pub fn inbound(result: Result<Message, crate::framing::FrameError>) -> Inbound {
+    match result {
+        Ok(msg) if msg.status().is_some() => match check_response(&msg) {
+            Ok(via) => Inbound::Response(Box::new(msg), via),
+            Err(reason) => Inbound::Drop(reason),
+        },
+        Ok(msg) => match check_request(msg) {
+            Ok(r) => Inbound::Request(Box::new(r)),
+            Err(Rejection::Drop(reason)) => Inbound::Drop(reason),
+            Err(rej) => Inbound::Reject(rej),
+        },
+        Err(e) => {
+            let Some(msg) = e.message else { return Inbound::Drop(e.reason) };
+            match msg.method() {
+                None => Inbound::Drop(e.reason),
+                Some("ACK") => Inbound::Drop(e.reason),
+                Some(_) => match msg.header("Via").and_then(Via::parse_lenient) {
+                    Some(via) => Inbound::Reject(Rejection::Respond {
+                        code: 400,
+                        reason: format!("Bad Request ({})", e.reason),
+                        headers: vec![],
+                        msg,
+                        via,
+                    }),
+                    None => Inbound::Drop(e.reason),
+                },
+            }
+        }
+    }
 }

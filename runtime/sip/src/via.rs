@@ -24,6 +24,16 @@ pub struct Via {
 impl Via {
     /// Parses `SIP / 2.0 / UDP host:port ;params` (LWS around '/' allowed, RFC 4475 wsinv).
     pub fn parse(s: &str) -> Option<Via> {
+        Self::parse_with(s, false)
+    }
+
+    /// Like [`Via::parse`] but skips empty parameters (`;;`): only used to address a 400 to
+    /// the sender of a malformed request (RFC 4475 badinv01).
+    pub fn parse_lenient(s: &str) -> Option<Via> {
+        Self::parse_with(s, true)
+    }
+
+    fn parse_with(s: &str, lenient: bool) -> Option<Via> {
         let mut rest = s.trim();
         let mut proto = Vec::new();
         for i in 0..3 {
@@ -51,6 +61,9 @@ impl Via {
         for p in params_s.split(';').skip(1) {
             let p = p.trim();
             if p.is_empty() {
+                if lenient {
+                    continue;
+                }
                 return None;
             }
             match p.split_once('=') {

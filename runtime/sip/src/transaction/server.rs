@@ -12,6 +12,7 @@ use crate::via::{MAGIC_COOKIE, Via};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -24,11 +25,14 @@ pub struct ServerKey {
     pub sent_by: String,
     /// Method, with ACK mapped to INVITE.
     pub method: String,
+    /// Where the request came from: a retransmission comes from the same place, and a
+    /// different source cannot absorb or cancel someone else's transaction.
+    pub source: SocketAddr,
 }
 
 impl ServerKey {
     /// Key for a request with top Via `via`; `method_override` lets CANCEL look up its INVITE.
-    pub fn for_request(msg: &Message, via: &Via, method_override: Option<&str>) -> ServerKey {
+    pub fn for_request(msg: &Message, via: &Via, source: SocketAddr, method_override: Option<&str>) -> ServerKey {
         let method = method_override.or(msg.method()).unwrap_or_default();
         let method = if method == "ACK" { "INVITE" } else { method };
         let branch = match via.branch() {
@@ -43,7 +47,7 @@ impl ServerKey {
                 format!("2543:{}:{}:{}:{}", msg.call_id().unwrap_or_default(), cseq, from_tag, via.branch().unwrap_or(""))
             }
         };
-        ServerKey { branch, sent_by: via.sent_by(), method: method.to_string() }
+        ServerKey { branch, sent_by: via.sent_by(), method: method.to_string(), source }
     }
 }
 
