@@ -22,6 +22,7 @@ pub mod rtp;
 pub mod session;
 pub mod stats;
 pub mod tone;
+pub mod vad;
 
 pub use bridge::{AudioLink, BridgeHandle, Supervision, bridge, link_audio};
 pub use codec::Codec;

@@ -256,3 +256,110 @@ mod tests {
         assert!(rtp_dtmf_stream(&DtmfPcapOptions { digits: "1x".into(), ..Default::default() }).is_err());
     }
 }
+
+/// One UDP datagram read from a capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedUdp {
+    /// Capture time since the first packet of the file.
+    pub at: Duration,
+    /// Source address.
+    pub src: SocketAddrV4,
+    /// Destination address.
+    pub dst: SocketAddrV4,
+    /// UDP payload (RTP, for our purposes).
+    pub payload: Vec<u8>,
+}
+
+/// Why a capture could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PcapReadError {
+    /// Not a classic pcap file (pcapng: capture with `tshark -F pcap` or `tcpdump -w`).
+    #[error("not a classic pcap file (magic {0:#010x}); write captures with `tshark -F pcap` or tcpdump")]
+    Magic(u32),
+    /// A link type we do not unwrap.
+    #[error("unsupported link type {0} (supported: Ethernet 1, raw IP 101, Linux cooked 113, BSD loopback 0)")]
+    LinkType(u32),
+    /// The file ends inside a record.
+    #[error("capture truncated at byte {0}")]
+    Truncated(usize),
+}
+
+/// Reads the IPv4/UDP datagrams of a classic pcap capture (e.g. the runtime's RTP captured on
+/// `lo` during an end-to-end test). Non-UDP and IPv6 packets are skipped.
+pub fn read_udp_pcap(bytes: &[u8]) -> Result<Vec<CapturedUdp>, PcapReadError> {
+    if bytes.len() < 24 {
+        return Err(PcapReadError::Truncated(bytes.len()));
+    }
+    let magic = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let (be, nanos) = match magic {
+        0xA1B2_C3D4 => (false, false),
+        0xA1B2_3C4D => (false, true),
+        0xD4C3_B2A1 => (true, false),
+        0x4D3C_B2A1 => (true, true),
+        m => return Err(PcapReadError::Magic(m)),
+    };
+    let u32_at = |o: usize| -> Option<u32> {
+        let b: [u8; 4] = bytes.get(o..o + 4)?.try_into().ok()?;
+        Some(if be { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+    };
+    let link = u32_at(20).ok_or(PcapReadError::Truncated(20))?;
+    let l2 = match link {
+        1 => 14,
+        101 => 0,
+        113 => 16,
+        0 => 4,
+        l => return Err(PcapReadError::LinkType(l)),
+    };
+    let mut out = Vec::new();
+    let mut off = 24;
+    let mut first: Option<Duration> = None;
+    while off < bytes.len() {
+        let (Some(sec), Some(frac), Some(incl)) = (u32_at(off), u32_at(off + 4), u32_at(off + 8)) else {
+            return Err(PcapReadError::Truncated(off));
+        };
+        let start = off + 16;
+        let end = start + incl as usize;
+        let Some(frame) = bytes.get(start..end) else { return Err(PcapReadError::Truncated(off)) };
+        off = end;
+        let t = Duration::new(sec as u64, if nanos { frac } else { frac.saturating_mul(1000) }.min(999_999_999));
+        let Some(ip) = frame.get(l2..) else { continue };
+        if ip.len() < 20 || ip[0] >> 4 != 4 || ip[9] != 17 {
+            continue;
+        }
+        let ihl = (ip[0] & 0x0F) as usize * 4;
+        let Some(udp) = ip.get(ihl..) else { continue };
+        if udp.len() < 8 {
+            continue;
+        }
+        let ulen = (u16::from_be_bytes([udp[4], udp[5]]) as usize).clamp(8, udp.len());
+        let first_t = *first.get_or_insert(t);
+        out.push(CapturedUdp {
+            at: t.saturating_sub(first_t),
+            src: SocketAddrV4::new([ip[12], ip[13], ip[14], ip[15]].into(), u16::from_be_bytes([udp[0], udp[1]])),
+            dst: SocketAddrV4::new([ip[16], ip[17], ip[18], ip[19]].into(), u16::from_be_bytes([udp[2], udp[3]])),
+            payload: udp[8..ulen].to_vec(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    #[test]
+    fn reads_back_what_we_write_and_refuses_pcapng() {
+        let opts = DtmfPcapOptions { digits: "5".into(), ..Default::default() };
+        let pk = rtp_dtmf_stream(&opts).unwrap();
+        let mut bytes = Vec::new();
+        write_pcap(&mut bytes, opts.src, opts.dst, &pk).unwrap();
+        let got = read_udp_pcap(&bytes).unwrap();
+        assert_eq!(got.len(), pk.len());
+        assert_eq!(got[0].at, Duration::ZERO);
+        assert_eq!(got[3].at, Duration::from_millis(60));
+        assert_eq!((got[1].src, got[1].dst), (opts.src, opts.dst));
+        assert!(got.iter().zip(&pk).all(|(g, p)| g.payload == p.rtp));
+        assert!(matches!(read_udp_pcap(&[0x0A, 0x0D, 0x0D, 0x0A, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), Err(PcapReadError::Magic(_))));
+        assert!(matches!(read_udp_pcap(&bytes[..bytes.len() - 3]), Err(PcapReadError::Truncated(_))));
+    }
+}

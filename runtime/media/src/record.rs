@@ -180,9 +180,6 @@ pub struct CallerRecording {
     pub ended_by: RecordEnd,
 }
 
-/// Mean square above which a frame counts as voice (≈ -40 dBFS).
-const VOICE_MEAN_SQUARE: i64 = 100 * 100;
-
 /// Records what the caller says, with its own end conditions.
 pub struct CallerRecorder {
     writer: Option<Writer>,
@@ -216,8 +213,7 @@ impl CallerRecorder {
             return true;
         }
         let f = frame.copied().unwrap_or([0; FRAME]);
-        let ms: i64 = f.iter().map(|&s| s as i64 * s as i64).sum::<i64>() / FRAME as i64;
-        if ms >= VOICE_MEAN_SQUARE {
+        if crate::vad::is_voice(&f) {
             for s in std::mem::take(&mut self.pending_silence) {
                 self.put(&s);
             }
