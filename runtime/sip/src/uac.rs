@@ -240,7 +240,10 @@ pub(crate) async fn invite(core: Arc<Core>, inv: OutboundInvite) -> Result<Outbo
     let call_id = format!("{}@{}", token(), core.host);
     let from_tag = token();
     let offer = sdp::to_bytes(&inv.local_media.offer(1));
-    let transport = core.ctx.transports.choose(inv.transport, offer.len() + 600);
+    // RFC 3261 §18.1.1: estimate the request size (fixed headers are well under 700 bytes)
+    let custom: usize = inv.headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
+    let estimate = offer.len() + 700 + custom + inv.target.len() * 2 + inv.display_name.as_ref().map_or(0, |d| d.len());
+    let transport = core.ctx.transports.choose(inv.transport, estimate);
     let display = inv.display_name.as_ref().map(|d| format!("\"{}\" ", d.replace(['"', '\r', '\n'], ""))).unwrap_or_default();
     let from = format!("{display}<sip:{}@{}>;tag={from_tag}", inv.from_user, core.host);
     let to_host = crate::uri::SipUri::parse(&inv.target).map(|u| u.host).unwrap_or_default();
@@ -259,11 +262,14 @@ async fn run(uac: Uac, tx: mpsc::Sender<CallProgress>, mut cancel_rx: oneshot::R
     let (mut key, bytes, ack) = uac.build(cseq, None);
     let mut rx = uac.core.send_request(key.clone(), uac.peer, bytes, Some(ack));
     let mut cancel_wanted = false;
+    // the oneshot must not be polled again once it resolved (sent, or the handle was dropped)
+    let mut cancel_resolved = false;
     let mut provisional = false;
     loop {
         let ev = tokio::select! {
             ev = rx.recv() => ev,
-            c = &mut cancel_rx, if !cancel_wanted => {
+            c = &mut cancel_rx, if !cancel_resolved => {
+                cancel_resolved = true;
                 if c.is_ok() {
                     cancel_wanted = true;
                     if provisional {
