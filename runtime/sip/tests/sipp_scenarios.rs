@@ -94,3 +94,44 @@ async fn options_is_answered() {
     let (code, out) = sipp("options.xml", ep.local_addr(), &["-m", "2"]).await;
     assert_eq!(code, 0, "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reinvite_hold_unhold_and_info_dtmf() {
+    let (ep, stats) = start_uas(loopback_config()).await;
+    let (code, out) = sipp("reinvite-hold-info.xml", ep.local_addr(), &["-s", SERVICE, "-m", "1"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(eventually(|| stats.remote_bye.load(Ordering::SeqCst) == 1).await);
+    assert_eq!(stats.reinvites.load(Ordering::SeqCst), 2);
+    assert_eq!(stats.held.load(Ordering::SeqCst), 1);
+    assert_eq!(stats.dtmf.lock().as_str(), "5");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uac_call_to_a_sipp_phone() {
+    use courtyard_sip::{CallProgress, LocalMedia, OutboundInvite};
+    let (ep, _) = start_uas(loopback_config()).await;
+    let port = common::free_port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let ep_addr = ep.local_addr();
+    let sipp_task = tokio::spawn(async move {
+        sipp("uas-answer.xml", ep_addr, &["-p", &port.to_string(), "-m", "1"]).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await; // SIPp binds its port
+    let local = LocalMedia::new("127.0.0.1".parse().unwrap(), 42000);
+    let mut call = ep.invite(OutboundInvite::new(format!("sip:agent@{addr}"), "4008123456", local)).await.unwrap();
+    let mut rang = false;
+    let (mut dialog, negotiated) = loop {
+        match tokio::time::timeout(Duration::from_secs(10), call.next()).await.unwrap().unwrap() {
+            CallProgress::Ringing { .. } => rang = true,
+            CallProgress::Answered { dialog, negotiated } => break (dialog, negotiated),
+            CallProgress::Failed { status, reason } => panic!("{status} {reason}"),
+            CallProgress::Trying => {}
+        }
+    };
+    assert!(rang);
+    assert_eq!(negotiated.expect("answer").codec, courtyard_sip::Codec::Pcma);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    dialog.hangup().await.expect("BYE answered");
+    let (code, out) = sipp_task.await.unwrap();
+    assert_eq!(code, 0, "{out}");
+}

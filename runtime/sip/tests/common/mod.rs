@@ -20,6 +20,8 @@ pub struct Stats {
     pub cancelled: AtomicUsize,
     pub rejected: AtomicUsize,
     pub reinvites: AtomicUsize,
+    pub dtmf: parking_lot::Mutex<String>,
+    pub held: AtomicUsize,
 }
 
 pub fn loopback_config() -> SipConfig {
@@ -61,11 +63,14 @@ pub async fn start_uas(cfg: SipConfig) -> (Endpoint, Arc<Stats>) {
                                     st.remote_bye.fetch_add(1, Ordering::SeqCst);
                                     break;
                                 }
-                                DialogEvent::ReInvite(_) => {
+                                DialogEvent::ReInvite(n) => {
                                     st.reinvites.fetch_add(1, Ordering::SeqCst);
+                                    if n.direction == courtyard_sip::Direction::RecvOnly {
+                                        st.held.fetch_add(1, Ordering::SeqCst);
+                                    }
                                 }
                                 DialogEvent::Terminated(_) => break,
-                                DialogEvent::Info(_) => {}
+                                DialogEvent::Info(d) => st.dtmf.lock().push(d),
                             }
                         }
                     }
@@ -96,6 +101,11 @@ fn free_udp_port() -> u16 {
 }
 
 /// Runs SIPp with `scenario` against `target`; returns (exit code, output).
+/// A free UDP port on loopback (for a SIPp UAS that must listen on a known port).
+pub fn free_port() -> u16 {
+    free_udp_port()
+}
+
 pub async fn sipp(scenario_name: &str, target: SocketAddr, extra: &[&str]) -> (i32, String) {
     let (code, out, _) = sipp_traced(scenario_name, target, extra).await;
     (code, out)
