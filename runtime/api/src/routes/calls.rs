@@ -1,6 +1,5 @@
 //! Call detail records, recordings (metadata and audio with HTTP range support), live calls.
 
-use super::Paging;
 use crate::auth::{AuthUser, STAFF};
 use crate::{ApiError, ApiResult, ApiState, audit, respond};
 use axum::Extension;
@@ -21,8 +20,10 @@ pub(crate) struct CdrQuery {
     agent: Option<String>,
     queue: Option<String>,
     flow: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
+    #[serde(default)]
+    offset: usize,
+    #[serde(default = "super::default_limit")]
+    limit: usize,
 }
 
 pub(crate) async fn list_cdrs(State(st): State<ApiState>, Extension(u): Extension<AuthUser>, Query(q): Query<CdrQuery>) -> ApiResult<Response> {
@@ -37,8 +38,8 @@ pub(crate) async fn list_cdrs(State(st): State<ApiState>, Extension(u): Extensio
                 && q.queue.as_ref().is_none_or(|x| c.queue.as_ref() == Some(x))
                 && q.flow.as_ref().is_none_or(|f| c.flow.as_ref() == Some(f))
         },
-        q.paging.offset,
-        q.paging.limit(),
+        q.offset,
+        q.limit.clamp(1, 500),
     )?;
     Ok(respond(&u, &page))
 }

@@ -50,8 +50,10 @@ pub(crate) struct UnitQuery {
     building: Option<String>,
     entrance: Option<String>,
     room: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
+    #[serde(default)]
+    offset: usize,
+    #[serde(default = "super::default_limit")]
+    limit: usize,
 }
 
 pub(crate) async fn list_units(State(st): State<ApiState>, Extension(u): Extension<AuthUser>, Query(q): Query<UnitQuery>) -> ApiResult<Response> {
@@ -62,8 +64,8 @@ pub(crate) async fn list_units(State(st): State<ApiState>, Extension(u): Extensi
         return Ok(respond(&u, &courtyard_store::model::Page { items: found.into_iter().collect(), total }));
     }
     let page = match &q.estate {
-        Some(e) => st.store.units_of(e, q.building.as_deref(), q.entrance.as_deref(), q.paging.offset, q.paging.limit())?,
-        None => st.store.list::<Unit>(|_| true, q.paging.offset, q.paging.limit())?,
+        Some(e) => st.store.units_of(e, q.building.as_deref(), q.entrance.as_deref(), q.offset, q.limit.clamp(1, 500))?,
+        None => st.store.list::<Unit>(|_| true, q.offset, q.limit.clamp(1, 500))?,
     };
     Ok(respond(&u, &page))
 }
@@ -135,8 +137,10 @@ pub(crate) struct ResidentQuery {
     q: Option<String>,
     estate: Option<String>,
     unit: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
+    #[serde(default)]
+    offset: usize,
+    #[serde(default = "super::default_limit")]
+    limit: usize,
 }
 
 pub(crate) async fn list_residents(State(st): State<ApiState>, Extension(u): Extension<AuthUser>, Query(q): Query<ResidentQuery>) -> ApiResult<Response> {
@@ -149,8 +153,8 @@ pub(crate) async fn list_residents(State(st): State<ApiState>, Extension(u): Ext
                 && estate_prefix.as_ref().is_none_or(|e| r.unit_ids.iter().any(|x| x.starts_with(e.as_str())))
                 && q.unit.as_ref().is_none_or(|un| r.unit_ids.contains(un))
         },
-        q.paging.offset,
-        q.paging.limit(),
+        q.offset,
+        q.limit.clamp(1, 500),
     )?;
     Ok(respond(&u, &page))
 }

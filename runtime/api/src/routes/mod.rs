@@ -27,7 +27,7 @@ pub(crate) struct Paging {
     pub limit: usize,
 }
 
-fn default_limit() -> usize {
+pub(crate) fn default_limit() -> usize {
     50
 }
 

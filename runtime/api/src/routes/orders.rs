@@ -1,6 +1,5 @@
 //! Work orders and callback tasks.
 
-use super::Paging;
 use crate::auth::{AuthUser, MANAGERS, STAFF};
 use crate::{ApiError, ApiResult, ApiState, audit, respond};
 use axum::Extension;
@@ -21,8 +20,10 @@ pub(crate) struct OrderQuery {
     estate: Option<String>,
     #[serde(default)]
     open: bool,
-    #[serde(flatten)]
-    paging: Paging,
+    #[serde(default)]
+    offset: usize,
+    #[serde(default = "super::default_limit")]
+    limit: usize,
 }
 
 pub(crate) async fn list(State(st): State<ApiState>, Extension(u): Extension<AuthUser>, Query(q): Query<OrderQuery>) -> ApiResult<Response> {
@@ -50,11 +51,11 @@ pub(crate) async fn list(State(st): State<ApiState>, Extension(u): Extension<Aut
         let p = st.store.orders_in_state(s, 0, usize::MAX)?;
         p.items
     } else {
-        return Ok(respond(&u, &st.store.list_under::<WorkOrder>("", keep, q.paging.offset, q.paging.limit(), true)?));
+        return Ok(respond(&u, &st.store.list_under::<WorkOrder>("", keep, q.offset, q.limit.clamp(1, 500), true)?));
     };
     let filtered: Vec<WorkOrder> = all.into_iter().filter(|o| keep(o)).collect();
     let total = filtered.len();
-    let items = filtered.into_iter().skip(q.paging.offset).take(q.paging.limit()).collect();
+    let items = filtered.into_iter().skip(q.offset).take(q.limit.clamp(1, 500)).collect();
     Ok(respond(&u, &Page { items, total }))
 }
 
@@ -143,8 +144,10 @@ pub(crate) async fn rate(
 pub(crate) struct CallbackQuery {
     #[serde(default)]
     open: bool,
-    #[serde(flatten)]
-    paging: Paging,
+    #[serde(default)]
+    offset: usize,
+    #[serde(default = "super::default_limit")]
+    limit: usize,
 }
 
 pub(crate) async fn list_callbacks(State(st): State<ApiState>, Extension(u): Extension<AuthUser>, Query(q): Query<CallbackQuery>) -> ApiResult<Response> {
@@ -152,7 +155,7 @@ pub(crate) async fn list_callbacks(State(st): State<ApiState>, Extension(u): Ext
     let mut all = st.store.list::<CallbackTask>(|c| !q.open || !c.done, 0, usize::MAX)?.items;
     all.sort_by_key(|c| c.due);
     let total = all.len();
-    let items = all.into_iter().skip(q.paging.offset).take(q.paging.limit()).collect();
+    let items = all.into_iter().skip(q.offset).take(q.limit.clamp(1, 500)).collect();
     Ok(respond(&u, &Page { items, total }))
 }
 
