@@ -152,14 +152,23 @@ pub fn best_correlation(needle: &[i16], hay: &[i16]) -> f64 {
     best
 }
 
-/// Share of 50 ms windows of `sent` (its middle 80 %) found in `received` with a normalised
-/// correlation above 0.9. Robust to the odd gap a loaded machine inserts, yet near 0 for
-/// unrelated audio (the chirp's windows all differ).
+/// Share of 50 ms windows of `sent` (its middle 80 %, one every 100 ms) found in `received`
+/// with a normalised correlation above 0.9, searched near where the window should be (after the
+/// first voiced frame, allowing -200/+400 ms for gaps). Robust to the odd gap a loaded machine
+/// inserts, yet near 0 for unrelated audio (the chirp's windows all differ).
 pub fn matched_fraction(sent: &[i16], received: &[i16]) -> f64 {
     let win = 400;
+    let voice_start = received.chunks(160).position(courtyard_media::vad::is_voice).map_or(0, |f| f * 160);
     let lo = sent.len() / 10;
     let hi = sent.len() - sent.len() / 10;
-    let windows: Vec<&[i16]> = (lo..hi.saturating_sub(win)).step_by(win).map(|i| &sent[i..i + win]).collect();
-    let hits = windows.iter().filter(|w| best_correlation(w, received) > 0.9).count();
-    hits as f64 / windows.len().max(1) as f64
+    let starts: Vec<usize> = (lo..hi.saturating_sub(win)).step_by(800).collect();
+    let hits = starts
+        .iter()
+        .filter(|&&p| {
+            let from = (voice_start + p).saturating_sub(1600);
+            let to = (voice_start + p + 3200 + win).min(received.len());
+            from < to && best_correlation(&sent[p..p + win], &received[from..to]) > 0.9
+        })
+        .count();
+    hits as f64 / starts.len().max(1) as f64
 }
