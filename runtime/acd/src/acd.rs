@@ -143,11 +143,14 @@ impl AcdHandle {
         self.ask(move |r, now| r.caller_left(&id, now)).await?
     }
 
-    /// The caller chose the in-queue callback / voicemail option: leaves the queue, recorded as a
-    /// callback request (a missed call to return, not an abandon).
-    pub async fn request_callback(&self, call_id: &str) -> Result<(), AcdError> {
+    /// The caller chose the in-queue callback / voicemail option: recorded as a callback request
+    /// (a missed call to return, not an abandon). With `keep_place` the request keeps the
+    /// caller's place in line: when its turn comes an agent is rung (`RingRequest::callback`)
+    /// and the ticket — keep it — gets `Connected`, so the runtime dials the caller back from
+    /// the agent's leg. `caller_left` cancels a kept-place callback.
+    pub async fn request_callback(&self, call_id: &str, keep_place: bool) -> Result<(), AcdError> {
         let id = call_id.to_string();
-        self.ask(move |r, now| r.request_callback(&id, now)).await?
+        self.ask(move |r, now| r.request_callback(&id, keep_place, now)).await?
     }
 
     /// The bridged caller ⇄ agent call ended (either side hung up): the agent enters 话后.

@@ -64,6 +64,9 @@ pub struct RingRequest {
     pub call: CallRef,
     /// Ring timeout of the queue.
     pub timeout: Duration,
+    /// A kept-place callback: the caller is not on the line; after the agent answers, the
+    /// runtime dials `call.caller` from the agent's leg (show "回拨" on the phone).
+    pub callback: bool,
 }
 
 /// Rings agents' phones; implemented by the lead over SIP, by scripted fakes in tests.

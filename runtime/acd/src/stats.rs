@@ -94,6 +94,10 @@ pub struct CallRecord {
     pub wrap_ms: u64,
     /// True once wrap-up has ended: the call counts in AHT.
     pub handled: bool,
+    /// An agent's call back of a kept-place callback request. It counts in AHT and the agent's
+    /// totals, not in queued/answered/SL/ASA (the request itself was counted as a callback).
+    #[serde(default)]
+    pub callback: bool,
 }
 
 impl CallRecord {
@@ -256,6 +260,13 @@ struct QueueAcc {
 impl QueueAcc {
     fn add(&mut self, r: &CallRecord, t_secs: u64, short_secs: u64) {
         let k = &mut self.k;
+        if r.callback {
+            if r.handled {
+                k.handled += 1;
+                self.handle += r.talk_ms + r.hold_ms + r.wrap_ms;
+            }
+            return;
+        }
         k.queued += 1;
         let wait = r.wait_ms();
         match r.outcome {
@@ -409,6 +420,8 @@ pub struct QueueSnapshot {
     pub waiting: usize,
     /// Of those, calls ringing an agent right now.
     pub offering: usize,
+    /// Of those, kept-place callback requests (the caller is not on the line).
+    pub callbacks: usize,
     /// Longest current wait, seconds.
     pub longest_wait_secs: f64,
     /// Agents who could serve the queue and are ready.

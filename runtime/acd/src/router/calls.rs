@@ -39,6 +39,7 @@ impl Router {
             answered_ms: 0,
             hold_since: None,
             hold_ms: 0,
+            callback: false,
         };
         self.place(c, now);
         Ok(ticket)
@@ -110,6 +111,15 @@ impl Router {
     fn leave_queue(&mut self, id: &str, outcome: CallOutcome, now: u64) {
         let Some(c) = self.calls.remove(id) else { return };
         self.order.remove(&c.key);
+        if c.callback {
+            return; // the caller left earlier; its passage is already recorded
+        }
+        self.record_exit(&c, outcome, now);
+    }
+
+    /// Record how a caller left the queue: call record, events, missed-call entry.
+    fn record_exit(&mut self, c: &Call, outcome: CallOutcome, now: u64) {
+        let id = c.call.call_id.as_str();
         let q = &self.queues[c.queue].cfg;
         let queue = q.name.clone();
         let wait_ms = now.saturating_sub(c.enqueued_ms);
@@ -126,6 +136,7 @@ impl Router {
             hold_ms: 0,
             wrap_ms: 0,
             handled: false,
+            callback: false,
         });
         let (call_id, caller) = (id.to_string(), c.call.caller.clone());
         let reason = match outcome {
@@ -194,6 +205,13 @@ impl Router {
     /// The caller hung up (while waiting, ringing an agent, or — as a courtesy — while connected).
     pub fn caller_left(&mut self, id: &str, now: u64) -> Result<(), AcdError> {
         let Some(c) = self.calls.get(id) else { return self.ended_already(id) };
+        if c.callback && !matches!(c.phase, Phase::Connected { .. }) {
+            // The runtime cancels a kept-place callback (e.g. the resident called again).
+            self.withdraw_offer(id, now);
+            self.leave_queue(id, CallOutcome::CallbackRequested, now);
+            self.route(now);
+            return Ok(());
+        }
         match c.phase {
             Phase::Connected { .. } => return self.call_ended(id, now),
             Phase::Offering { .. } => self.withdraw_offer(id, now),
@@ -226,16 +244,30 @@ impl Router {
     }
 
     /// The caller chose the callback option: they leave the queue, recorded as a callback, not an abandon.
-    pub fn request_callback(&mut self, id: &str, now: u64) -> Result<(), AcdError> {
-        let phase = self.calls.get(id).ok_or_else(|| AcdError::UnknownCall(id.to_string()))?.phase;
-        match phase {
+    ///
+    /// With `keep_place` the request stays in line where the caller was: when its turn comes an
+    /// agent is rung (`RingRequest::callback`), and on answer the ticket gets `Connected` so the
+    /// runtime dials the caller back from the agent's leg. The ticket must be kept for that.
+    pub fn request_callback(&mut self, id: &str, keep_place: bool, now: u64) -> Result<(), AcdError> {
+        let c = self.calls.get(id).ok_or_else(|| AcdError::UnknownCall(id.to_string()))?;
+        if c.callback {
+            return Ok(()); // asked twice
+        }
+        match c.phase {
             Phase::Waiting => {}
             Phase::Offering { .. } => self.withdraw_offer(id, now),
-            _ => {
+            Phase::Connected { .. } => {
                 return Err(AcdError::WrongPhase { call_id: id.into(), what: "already connected to an agent".into() });
             }
         }
-        self.leave_queue(id, CallOutcome::CallbackRequested, now);
+        if keep_place {
+            let Some(mut c) = self.calls.remove(id) else { return Ok(()) };
+            self.record_exit(&c, CallOutcome::CallbackRequested, now);
+            c.callback = true;
+            self.calls.insert(id.to_string(), c);
+        } else {
+            self.leave_queue(id, CallOutcome::CallbackRequested, now);
+        }
         self.route(now);
         Ok(())
     }
@@ -277,6 +309,7 @@ impl Router {
         c.phase = Phase::Connected { agent: ai };
         c.answered_ms = now;
         let key = c.key;
+        let callback = c.callback;
         let (queue, caller, enq) = (self.queues[c.queue].cfg.name.clone(), c.call.caller.clone(), c.enqueued_ms);
         let sent = c.ticket.send(QueueEvent::Connected { agent_id: agent_id.clone(), extension, leg });
         self.order.remove(&key);
@@ -293,6 +326,7 @@ impl Router {
             hold_ms: 0,
             wrap_ms: 0,
             handled: false,
+            callback,
         });
         self.emit(AcdEvent::CallAnswered { at_ms: now, call_id: id.to_string(), queue, agent_id, caller, wait_ms: now - enq });
         if let Err(mpsc::error::SendError(QueueEvent::Connected { leg, .. })) = sent {
@@ -344,6 +378,9 @@ impl Router {
     /// The queue's maximum wait passed: overflow or time out (after a ringing offer, if any).
     pub(super) fn max_wait_reached(&mut self, id: &str, now: u64) {
         let Some(c) = self.calls.get_mut(id) else { return };
+        if c.callback {
+            return; // a callback waits for its turn however long it takes
+        }
         match c.phase {
             Phase::Offering { .. } => {
                 c.expired = true;
@@ -378,6 +415,7 @@ impl Router {
                     hold_ms: 0,
                     wrap_ms: 0,
                     handled: false,
+                    callback: false,
                 });
                 let _ = c.ticket.send(QueueEvent::Overflow { target: target.clone() });
                 self.seq += 1;

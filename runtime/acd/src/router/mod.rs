@@ -87,6 +87,8 @@ pub(crate) struct Call {
     pub answered_ms: u64,
     pub hold_since: Option<u64>,
     pub hold_ms: u64,
+    /// The caller hung up after asking for a callback that keeps their place in line.
+    pub callback: bool,
 }
 
 /// The ACD's whole state.
@@ -308,6 +310,7 @@ impl Router {
         c.phase = Phase::Offering { agent: ai, attempt };
         let qi = c.queue;
         let call = c.call.clone();
+        let callback = c.callback;
         let waited_secs = now.saturating_sub(c.enqueued_ms) / 1000;
         let q = &mut self.queues[qi];
         q.rr_last = Some(self.agents[ai].ordinal);
@@ -331,6 +334,6 @@ impl Router {
             let _ = c.ticket.send(QueueEvent::Ringing { agent_id: agent_id.clone(), extension: extension.clone() });
         }
         self.timers.push(now + timeout.as_millis() as u64, Timer::RingTimeout { call_id: id.to_string(), attempt });
-        self.effects.push(Effect::Ring(Box::new(RingRequest { attempt, agent_id, extension, queue, call, timeout })));
+        self.effects.push(Effect::Ring(Box::new(RingRequest { attempt, agent_id, extension, queue, call, timeout, callback })));
     }
 }

@@ -42,12 +42,16 @@ impl Router {
         let day = self.day(now);
         let mut waiting = vec![0usize; self.queues.len()];
         let mut offering = vec![0usize; self.queues.len()];
+        let mut callbacks = vec![0usize; self.queues.len()];
         let mut longest = vec![0u64; self.queues.len()];
         for (qi, id) in self.order.values() {
             if let Some(c) = self.calls.get(id) {
                 waiting[*qi] += 1;
                 if matches!(c.phase, Phase::Offering { .. }) {
                     offering[*qi] += 1;
+                }
+                if c.callback {
+                    callbacks[*qi] += 1;
                 }
                 longest[*qi] = longest[*qi].max(now.saturating_sub(c.enqueued_ms));
             }
@@ -67,6 +71,7 @@ impl Router {
                     name: self.queues[qi].cfg.name.clone(),
                     waiting: waiting[qi],
                     offering: offering[qi],
+                    callbacks: callbacks[qi],
                     longest_wait_secs: longest[qi] as f64 / 1000.0,
                     agents_ready: serving.iter().filter(|&&ai| self.agents[ai].state == AgentState::Ready).count(),
                     agents_logged_in: serving

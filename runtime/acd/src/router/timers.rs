@@ -92,7 +92,7 @@ impl Router {
     /// Send a position / wait announcement and schedule the next one.
     fn announce(&mut self, call_id: &str, seq: u64, now: u64) {
         let Some(c) = self.calls.get(call_id) else { return };
-        if c.seq != seq || !matches!(c.phase, Phase::Waiting | Phase::Offering { .. }) {
+        if c.seq != seq || c.callback || !matches!(c.phase, Phase::Waiting | Phase::Offering { .. }) {
             return;
         }
         let cfg = self.queues[c.queue].cfg.announce.clone();

@@ -21,6 +21,7 @@ fn rec(id: &str, queue: &str, enq: u64, wait: u64, outcome: CallOutcome, agent: 
         hold_ms: hold * S,
         wrap_ms: wrap * S,
         handled: thw.is_some(),
+        callback: false,
     }
 }
 

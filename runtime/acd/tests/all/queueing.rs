@@ -129,7 +129,7 @@ async fn callback_request_leaves_the_queue_and_is_not_an_abandon() {
     h.acd.set_state("A", RequestedState::Break).await.unwrap();
     let _t = h.enqueue(call("1"), "q").await;
     h.advance(40).await;
-    h.acd.request_callback("1").await.unwrap();
+    h.acd.request_callback("1", false).await.unwrap();
     let k = h.acd.queue_kpis(Some("q"), Window::ALL).await.unwrap();
     assert_eq!((k.queued, k.abandoned, k.callbacks, k.abandonment), (1, 0, 1, Some(0.0)));
     assert_eq!(h.acd.missed_calls(true).await.unwrap()[0].reason, MissedReason::CallbackRequested);
@@ -179,4 +179,47 @@ async fn screen_pop_event_precedes_the_ring_and_events_serialize_with_a_type_tag
     assert!(json.contains(r#""data_ref":"resident:42""#) && json.contains(r#""extension":"8001""#), "{json}");
     let back: AcdEvent = serde_json::from_str(&json).unwrap();
     assert_eq!(&back, offer);
+}
+
+#[tokio::test]
+async fn a_kept_place_callback_rings_an_agent_in_turn_and_counts_only_in_aht() {
+    let q = QueueConfig {
+        max_wait_secs: Some(60),
+        wrap_up_secs: 0,
+        announce: AnnounceConfig { enabled: true, first_after_secs: 10, every_secs: 10, ..Default::default() },
+        ..queue("q")
+    };
+    let mut h = Harness::new(config(vec![q], vec![agent("A")]));
+    h.login(&[("A", "8001")]).await;
+    h.acd.set_state("A", RequestedState::Break).await.unwrap();
+    let mut first = h.enqueue(CallRef::new("1", "13811111111"), "q").await;
+    let mut second = h.enqueue(CallRef::new("2", "13822222222"), "q").await;
+    drain(&mut first);
+    h.advance(5).await;
+    h.acd.request_callback("1", true).await.unwrap();
+    // The caller is gone, but their place holds: caller 2 is still second.
+    assert_eq!(h.acd.position("2").await.unwrap().map(|p| p.0), Some(2));
+    // No announcements and no max-wait timeout for the kept place.
+    h.advance(100).await;
+    assert!(drain(&mut first).is_empty());
+    assert!(matches!(drain(&mut second).last(), Some(QueueEvent::Timeout)), "caller 2 timed out normally");
+    h.acd.set_state("A", RequestedState::Ready).await.unwrap();
+    let r = h.ring().await;
+    assert!(r.req.callback && r.req.call.caller == "13811111111", "the agent is rung for the call back");
+    assert_eq!(h.answer(r, &mut first).await, "A");
+    h.advance(90).await;
+    h.acd.call_ended("1").await.unwrap();
+    let k = h.acd.queue_kpis(Some("q"), Window::ALL).await.unwrap();
+    // Queued: the request (callback) and caller 2 (timeout); the call back adds only handle time.
+    assert_eq!((k.queued, k.callbacks, k.timed_out, k.answered, k.abandoned), (2, 1, 1, 0, 0));
+    assert_eq!((k.handled, k.aht_secs), (1, Some(90.0)));
+    let a = h.acd.agent_kpis("A", Window::ALL).await.unwrap();
+    assert_eq!((a.answered, a.handled, a.talk_ms), (1, 1, 90_000));
+    // A kept place can be cancelled by the runtime.
+    let _t = h.enqueue(CallRef::new("3", "13833333333"), "q").await;
+    h.acd.set_state("A", RequestedState::Break).await.unwrap();
+    h.acd.request_callback("3", true).await.unwrap();
+    h.acd.caller_left("3").await.unwrap();
+    assert_eq!(h.acd.position("3").await.unwrap(), None);
+    assert_eq!(h.acd.snapshot().await.unwrap().queues[0].waiting, 0);
 }
