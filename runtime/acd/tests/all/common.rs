@@ -47,6 +47,14 @@ pub struct ScriptedDialer {
     pub released: AtomicUsize,
 }
 
+impl ScriptedDialer {
+    /// A dialer and the stream of rings it receives.
+    pub fn new() -> (Arc<Self>, mpsc::UnboundedReceiver<PendingRing>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Arc::new(Self { tx, released: AtomicUsize::new(0) }), rx)
+    }
+}
+
 impl AgentDialer for ScriptedDialer {
     fn ring(&self, req: RingRequest) -> BoxFuture<'static, RingResult> {
         let (reply, rx) = oneshot::channel();

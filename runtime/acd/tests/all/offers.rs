@@ -253,3 +253,18 @@ async fn a_dialer_reporting_no_answer_before_the_acd_timeout_counts_the_same() {
     assert_eq!(h.ring().await.agent(), "B");
     assert_eq!(h.state("A").await, AgentState::NotReady { reason: "no-answer".into() });
 }
+
+#[tokio::test]
+async fn the_real_tokio_clock_drives_the_ring_timeout_too() {
+    let q = QueueConfig { ring_timeout_secs: 1, ..queue("q") };
+    let (dialer, mut rings) = ScriptedDialer::new();
+    let acd = Acd::spawn(config(vec![q], vec![agent("A"), agent("B")]), TokioClock::new(), dialer, Arc::new(NoSupervision)).unwrap();
+    acd.agent_login("A", "8001").await.unwrap();
+    acd.agent_login("B", "8002").await.unwrap();
+    let _t = acd.enqueue(call("1"), "q").await.unwrap();
+    let first = tokio::time::timeout(GUARD, rings.recv()).await.unwrap().unwrap();
+    // Nobody answers A; after ~1 s of real time the ACD stops it and rings B.
+    let second = tokio::time::timeout(GUARD, rings.recv()).await.unwrap().unwrap();
+    assert_eq!((first.agent(), second.agent()), ("A", "B"));
+    assert!(first.cancelled());
+}
