@@ -506,7 +506,10 @@ impl Engine {
         };
         let is_audio = h.payload_type == remote.codec.payload_type();
         let is_event = remote.te_pt == Some(h.payload_type);
-        if !is_audio && !is_event {
+        // Comfort noise (RFC 3389, static pt 13) from phones with VAD: a valid packet of this call
+        // that means "silence"; the jitter buffer conceals it.
+        let is_cn = h.payload_type == 13;
+        if !is_audio && !is_event && !is_cn {
             self.stats.dropped_wrong_pt += 1;
             return;
         }
@@ -525,7 +528,9 @@ impl Engine {
         }
         self.stats.packets_received += 1;
         self.stats.bytes_received += data.len() as u64;
-        if is_audio {
+        if is_cn {
+            self.stats.comfort_noise_received += 1;
+        } else if is_audio {
             self.tracker.on_packet(h.seq, h.timestamp, std::time::Instant::now());
             match self.jitter.insert(h.seq, h.payload) {
                 Inserted::Stored => {}

@@ -27,6 +27,8 @@ pub struct MediaStats {
     pub dropped_garbage: u64,
     /// Datagrams larger than any voice packet.
     pub dropped_oversize: u64,
+    /// Comfort-noise packets (RFC 3389, pt 13) accepted as silence.
+    pub comfort_noise_received: u64,
     /// RTP with a payload type not negotiated for this call.
     pub dropped_wrong_pt: u64,
     /// Datagrams that arrived before the remote was known (no SDP yet).

@@ -57,8 +57,9 @@ async fn garbage_huge_wrong_payload_type_and_ssrc_change_do_not_break_the_call()
     phone.send_raw(to, b"INVITE sip:bob@example.com SIP/2.0\r\n\r\n").await;
     phone.send_raw(to, &vec![0x80u8; 9000]).await;
     phone.send_raw(to, &vec![0x80u8; 1600]).await;
-    // Payload type 0 (PCMU) on a PCMA call, and 13 (comfort noise): not negotiated.
+    // Payload type 0 (PCMU) on a PCMA call, and 96: not negotiated. Comfort noise (13) is fine.
     phone.send(to, 0, 1, false, &[0xFF; 160]).await;
+    phone.send(to, 96, 1, false, &[0x40]).await;
     phone.send(to, 13, 1, false, &[0x40]).await;
     // The phone restarts its stream with a new SSRC and sequence numbers mid-call.
     phone.ssrc = 0xCAFE;
@@ -75,7 +76,8 @@ async fn garbage_huge_wrong_payload_type_and_ssrc_change_do_not_break_the_call()
     assert_eq!(st.dropped_oversize, 2);
     assert_eq!(st.dropped_wrong_pt, 2);
     assert_eq!(st.ssrc_changes, 1);
-    assert_eq!(st.packets_received, 3 + 5 + 8);
+    assert_eq!(st.comfort_noise_received, 1);
+    assert_eq!(st.packets_received, 3 + 1 + 5 + 8);
     // Still sending to the phone.
     phone.drain();
     let pk = phone.collect(5, Duration::from_secs(2)).await;
