@@ -129,3 +129,27 @@ pub async fn import_bytes(store: &Store, kind: ImportKind, bytes: &[u8]) -> Resu
     tracing::info!(?kind, rows, imported, bad = bad.len(), "import finished");
     Ok(ImportReport { kind, encoding: dec.encoding.into(), rows, imported, bad })
 }
+
+/// File names `import_dir` looks for, in dependency order.
+pub const DIR_FILES: &[(ImportKind, &str)] = &[
+    (ImportKind::Estates, "estates.csv"),
+    (ImportKind::Units, "units.csv"),
+    (ImportKind::Owners, "owners.csv"),
+    (ImportKind::Bills, "bills.csv"),
+    (ImportKind::Warranty, "warranty.csv"),
+    (ImportKind::Kb, "kb.csv"),
+    (ImportKind::Announcements, "announcements.csv"),
+];
+
+/// Import every known CSV present in `dir` (e.g. `examples/demo-data`) in dependency order;
+/// missing files are skipped. Idempotent, so the demo can run it at every start.
+pub async fn import_dir(store: &Store, dir: &Path) -> Result<Vec<ImportReport>, StoreError> {
+    let mut out = Vec::new();
+    for (kind, name) in DIR_FILES {
+        let p = dir.join(name);
+        if p.is_file() {
+            out.push(import_file(store, *kind, &p).await?);
+        }
+    }
+    Ok(out)
+}

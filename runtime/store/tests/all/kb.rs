@@ -23,3 +23,21 @@ async fn chinese_queries_find_the_right_demo_article() {
     assert!(store.kb_search("量子引力", 3).unwrap().is_empty());
     assert!(store.kb_answer("office-hours").unwrap().unwrap().contains("8"));
 }
+
+#[tokio::test]
+async fn demo_directory_imports_cleanly_and_twice_gives_the_same_store() {
+    let (_d, store, _c) = temp_store();
+    let dir = demo_file("");
+    let first = courtyard_store::import::import_dir(&store, &dir).await.unwrap();
+    assert_eq!(first.len(), 7);
+    for r in &first {
+        assert!(r.bad.is_empty(), "{:?}: {:?}", r.kind, &r.bad[..r.bad.len().min(5)]);
+    }
+    let zw = store.lookup_caller("13800138000").unwrap();
+    assert_eq!((zw[0].name.as_str(), zw[0].honorific.as_deref()), ("张伟", Some("先生")));
+    assert_eq!(store.arrears("xfhy-3-2-1502").unwrap(), 78900);
+    let count = store.list::<courtyard_store::model::Resident>(|_| true, 0, 0).unwrap().total;
+    let second = courtyard_store::import::import_dir(&store, &dir).await.unwrap();
+    assert_eq!(first.iter().map(|r| r.imported).collect::<Vec<_>>(), second.iter().map(|r| r.imported).collect::<Vec<_>>());
+    assert_eq!(store.list::<courtyard_store::model::Resident>(|_| true, 0, 0).unwrap().total, count);
+}
