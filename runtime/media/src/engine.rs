@@ -2,15 +2,12 @@
 //! the packet path). Each tick pulls one received frame and sends one frame; datagrams are
 //! handled as they arrive; commands from the [`crate::MediaSession`] handles are applied between.
 //!
-//! Pacing uses absolute deadlines (`start + n·20 ms`), so scheduling delays never accumulate into
-//! drift; the RTP timestamp advances 160 per tick whether or not a packet is sent. If the task
-//! falls more than 100 ms behind (machine overloaded), the missed ticks are skipped (timestamp
-//! jumps accordingly, sequence stays continuous) rather than sent as a burst.
+//! Pacing is the [`Pacer`]'s: absolute deadlines, so no drift; the RTP timestamp advances 160 per
+//! tick whether or not a packet is sent.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::UdpSocket;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -21,6 +18,7 @@ use crate::dtmf::goertzel::GoertzelDetector;
 use crate::dtmf::rfc4733::{EventSender, Rfc4733Receiver};
 use crate::jitter::{Inserted, JitterBuffer, Pulled};
 use crate::latch::{Latch, Verdict};
+use crate::pacer::Pacer;
 use crate::playout::Playing;
 use crate::ports::PortLease;
 use crate::record::{CallerRecorder, Recorder};
@@ -29,8 +27,6 @@ use crate::session::Shared;
 use crate::stats::{RecvTracker, SendJitter};
 use crate::{Codec, DtmfDigit, FRAME, IdleAudio, InbandDtmf, MediaConfig, MediaStats, PlayOptions, PlayOutcome};
 
-const TICK: Duration = Duration::from_millis(20);
-const MAX_LATE: Duration = Duration::from_millis(100);
 /// Audio ticks between two DTMF keys we send.
 const DTMF_GAP_TICKS: u32 = 3;
 
@@ -129,7 +125,7 @@ impl Engine {
             latch: Latch::default(),
             ssrc: rand::random(),
             seq: rand::random(),
-            ts: rand::random(),
+            ts: 0,
             sent_any: false,
             sending: true,
             sent_last_tick: false,
@@ -158,25 +154,19 @@ impl Engine {
     }
 
     pub(crate) async fn run(mut self, mut cmds: mpsc::UnboundedReceiver<Command>) {
-        let mut deadline = Instant::now() + TICK;
-        let sleep = tokio::time::sleep_until(deadline);
+        let mut pacer = Pacer::new(Instant::now(), rand::random());
+        let sleep = tokio::time::sleep_until(pacer.deadline());
         tokio::pin!(sleep);
         let mut buf = vec![0u8; MAX_RTP_PACKET + 1];
         loop {
             tokio::select! {
                 biased;
                 () = &mut sleep => {
-                    let now = Instant::now();
-                    self.send_jitter.record(now.saturating_duration_since(deadline).as_micros().min(u32::MAX as u128) as u32);
-                    if now > deadline + MAX_LATE {
-                        let behind = ((now - deadline).as_micros() / TICK.as_micros()) as u32;
-                        self.ts = self.ts.wrapping_add(behind * FRAME as u32);
-                        self.stats.ticks_skipped += behind as u64;
-                        deadline += TICK * behind;
-                    }
-                    self.tick();
-                    deadline += TICK;
-                    sleep.as_mut().reset(deadline);
+                    let fired = pacer.fire(Instant::now());
+                    self.send_jitter.record(fired.late.as_micros().min(u32::MAX as u128) as u32);
+                    self.stats.ticks_skipped += fired.skipped as u64;
+                    self.tick(fired.timestamp);
+                    sleep.as_mut().reset(pacer.deadline());
                 }
                 cmd = cmds.recv() => match cmd {
                     Some(Command::Close) | None => break,
@@ -331,7 +321,8 @@ impl Engine {
         Some(f)
     }
 
-    fn tick(&mut self) {
+    fn tick(&mut self, ts: u32) {
+        self.ts = ts;
         let now = std::time::Instant::now();
         // ---- receive side
         let rx = self.pull_rx();
@@ -441,7 +432,6 @@ impl Engine {
             }
         }
         self.sent_last_tick = sent;
-        self.ts = self.ts.wrapping_add(FRAME as u32);
         self.publish();
     }
 

@@ -14,6 +14,7 @@ pub mod dtmf;
 mod engine;
 pub mod jitter;
 pub mod latch;
+pub mod pacer;
 pub mod pcap;
 pub mod playout;
 pub mod ports;
