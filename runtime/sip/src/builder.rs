@@ -76,7 +76,7 @@ pub fn response(
         headers.push(Header::From(rsip::headers::From::new(f.to_string())));
     }
     if let Some(t) = req.header("To") {
-        let has_tag = crate::uri::NameAddr::parse(t).ok().and_then(|n| n.tag().map(|_| ())).is_some();
+        let has_tag = has_tag_param(t);
         let value = match to_tag {
             Some(tag) if !has_tag && code > 100 => format!("{t};tag={tag}"),
             _ => t.to_string(),
@@ -111,4 +111,28 @@ pub fn request(method: &str, uri: &str, headers: &[(&str, String)], body: &[u8])
     let mut out = format!("{method} {uri} SIP/2.0\r\n{headers}\r\n").into_bytes();
     out.extend_from_slice(body);
     out
+}
+
+/// Whether a From/To value carries a `tag` header parameter (cheap scan, no allocation):
+/// parameters start after the closing `>` of a name-addr, or at the first `;` of an addr-spec.
+fn has_tag_param(v: &str) -> bool {
+    let params = match v.rfind('>') {
+        Some(i) => &v[i + 1..],
+        None => v.find(';').map_or("", |i| &v[i..]),
+    };
+    params.split(';').skip(1).any(|p| {
+        let name = p.split('=').next().unwrap_or_default().trim();
+        name.eq_ignore_ascii_case("tag")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tag_detection() {
+        assert!(super::has_tag_param("<sip:a@b;tag=x>;tag=1"));
+        assert!(!super::has_tag_param("<sip:a@b;tag=x>"));
+        assert!(super::has_tag_param("sip:a@b ; TAG = 2"));
+        assert!(!super::has_tag_param("sip:a@b"));
+    }
 }

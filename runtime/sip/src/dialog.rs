@@ -55,8 +55,8 @@ pub(crate) struct DialogState {
     pub local_media: LocalMedia,
     pub sdp_version: u64,
     pub current: Option<Negotiated>,
-    /// Our 2xx waiting for its ACK (bytes, current interval, generation).
-    pub pending_2xx: Option<(Bytes, Duration)>,
+    /// Our 2xx waiting for its ACK (bytes, current interval, when it was first sent).
+    pub pending_2xx: Option<(Bytes, Duration, std::time::Instant)>,
     pub epoch: u64,
     /// We sent an offer in a 2xx and expect the answer in the ACK.
     pub awaiting_ack_answer: bool,
@@ -97,7 +97,7 @@ impl DialogState {
             sdp_version: 1,
             awaiting_ack_answer: current.is_none(),
             current,
-            pending_2xx: Some((ok, core.ctx.t.t1)),
+            pending_2xx: Some((ok, core.ctx.t.t1, std::time::Instant::now())),
             epoch: 0,
             ack: None,
         };
@@ -235,10 +235,12 @@ pub(crate) fn send_in_dialog(
 pub(crate) fn start_2xx_retransmit(core: &Arc<Core>, id: &DialogId, peer: Peer) {
     let epoch = core.dialogs.lock().get(id).map(|d| d.epoch).unwrap_or(0);
     let ev = |kind| TimerEvent { target: TimerTarget::Dialog(id.clone()), kind, epoch };
-    if !peer.transport.reliable() {
+    // over UDP the retransmission timer also notices the 64*T1 deadline (one timer per call)
+    if peer.transport.reliable() {
+        core.ctx.timers.schedule(core.ctx.t.t64(), ev(TimerKind::AckTimeout));
+    } else {
         core.ctx.timers.schedule(core.ctx.t.t1, ev(TimerKind::Retransmit2xx));
     }
-    core.ctx.timers.schedule(core.ctx.t.t64(), ev(TimerKind::AckTimeout));
 }
 
 pub(crate) fn on_timer(core: &Arc<Core>, id: &DialogId, kind: TimerKind, epoch: u64) {
@@ -247,15 +249,16 @@ pub(crate) fn on_timer(core: &Arc<Core>, id: &DialogId, kind: TimerKind, epoch: 
     if d.epoch != epoch {
         return;
     }
-    let Some((bytes, interval)) = d.pending_2xx.clone() else { return };
+    let Some((bytes, interval, since)) = d.pending_2xx.clone() else { return };
+    let expired = since.elapsed() >= core.ctx.t.t64();
     match kind {
-        TimerKind::Retransmit2xx => {
+        TimerKind::Retransmit2xx if !expired => {
             core.ctx.transports.send(d.peer, bytes.clone());
             let next = (interval * 2).min(core.ctx.t.t2);
-            d.pending_2xx = Some((bytes, next));
+            d.pending_2xx = Some((bytes, next, since));
             core.ctx.timers.schedule(next, TimerEvent { target: TimerTarget::Dialog(id.clone()), kind, epoch });
         }
-        TimerKind::AckTimeout => {
+        TimerKind::Retransmit2xx | TimerKind::AckTimeout => {
             d.pending_2xx = None;
             let _ = d.events.send(DialogEvent::Terminated("no ACK for our 200 OK".into()));
             drop(dialogs);
@@ -377,7 +380,7 @@ pub(crate) fn on_in_dialog(core: &Arc<Core>, req: Arc<Request>, key: ServerKey, 
             ]);
             let ok = Bytes::from(builder::response(&req.msg, &req.via, 200, "OK", None, &headers, &body));
             d.epoch += 1;
-            d.pending_2xx = Some((ok.clone(), core.ctx.t.t1));
+            d.pending_2xx = Some((ok.clone(), core.ctx.t.t1, std::time::Instant::now()));
             if let Some(n) = negotiated {
                 let _ = d.events.send(DialogEvent::ReInvite(n));
             }

@@ -164,7 +164,7 @@ impl Message {
         };
         let mut headers: Vec<(String, String)> = Vec::new();
         // unfold: a line starting with SP/HT continues the previous header
-        let mut logical: Vec<String> = Vec::new();
+        let mut logical: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(16);
         for line in lines {
             if line.is_empty() {
                 continue;
@@ -172,17 +172,19 @@ impl Message {
             if line.starts_with(' ') || line.starts_with('\t') {
                 match logical.last_mut() {
                     Some(prev) => {
-                        prev.push(' ');
-                        prev.push_str(line.trim_start());
+                        let p = prev.to_mut();
+                        p.push(' ');
+                        p.push_str(line.trim_start());
                     }
                     None => {
                         first_error.get_or_insert_with(|| "continuation line before any header".into());
                     }
                 }
             } else {
-                logical.push(line.to_string());
+                logical.push(std::borrow::Cow::Borrowed(line));
             }
         }
+        headers.reserve(logical.len() + 4);
         for line in logical {
             let Some(colon) = line.find(':') else {
                 first_error.get_or_insert_with(|| format!("header line without colon: {}", truncate(&line)));

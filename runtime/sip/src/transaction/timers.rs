@@ -1,13 +1,14 @@
 //! RFC 3261 timer values and one queue that fires every transaction and dialog timer.
 //!
-//! A single task owns an ordered map of deadlines, so tens of thousands of pending timers
-//! (Timer J/D keep transactions for 32 s on UDP) cost one map entry each, not one task each.
+//! One task serves an ordered map of deadlines, so tens of thousands of pending timers
+//! (Timer J/D/L keep transactions for 32 s on UDP) cost one map entry each, not one task each.
 //! Timers are never cancelled: the handler checks the owner's state/generation when they fire.
 
+use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// T1/T2/T4 (RFC 3261 §17.1.1.1); tests may shorten them.
@@ -93,42 +94,64 @@ pub struct TimerEvent {
     pub epoch: u64,
 }
 
-/// Handle to the timer task.
+type Queue = BTreeMap<(Instant, u64), TimerEvent>;
+
+/// Handle to the timer task. Scheduling takes a lock and inserts; the task is only woken when
+/// the new deadline is earlier than every pending one, which at steady load is rare (most new
+/// timers lie 0.5–32 s ahead of the oldest pending one), so a call costs no extra thread wake-ups.
 #[derive(Clone)]
 pub struct TimerQueue {
-    tx: mpsc::UnboundedSender<(Instant, TimerEvent)>,
+    queue: Arc<Mutex<(Queue, u64)>>,
+    wake: Arc<Notify>,
 }
 
 impl TimerQueue {
     /// Starts the timer task; `fire` runs on it for every due timer.
     pub fn start(fire: Arc<dyn Fn(TimerEvent) + Send + Sync>) -> Self {
-        let (tx, mut rx) = mpsc::unbounded_channel::<(Instant, TimerEvent)>();
+        let queue: Arc<Mutex<(Queue, u64)>> = Arc::default();
+        let wake = Arc::new(Notify::new());
+        let (q, w) = (Arc::downgrade(&queue), wake.clone());
         tokio::spawn(async move {
-            let mut queue: BTreeMap<(Instant, u64), TimerEvent> = BTreeMap::new();
-            let mut seq: u64 = 0;
+            let mut due = Vec::new();
             loop {
-                let next = queue.keys().next().map(|k| k.0);
+                let next = match q.upgrade() {
+                    Some(q) => q.lock().0.keys().next().map(|k| k.0),
+                    None => break,
+                };
                 tokio::select! {
-                    msg = rx.recv() => match msg {
-                        Some((at, ev)) => { seq += 1; queue.insert((at, seq), ev); }
-                        None => break,
-                    },
-                    _ = async { match next { Some(t) => tokio::time::sleep_until(t).await, None => std::future::pending().await } } => {
-                        let now = Instant::now();
-                        while let Some(entry) = queue.first_entry() {
-                            if entry.key().0 > now { break; }
-                            let ev = entry.remove();
-                            fire(ev);
+                    _ = w.notified() => {}
+                    _ = async { match next { Some(t) => tokio::time::sleep_until(t).await, None => tokio::time::sleep(std::time::Duration::from_secs(1)).await } } => {}
+                }
+                let Some(q) = q.upgrade() else { break };
+                let now = Instant::now();
+                {
+                    let mut g = q.lock();
+                    while let Some(entry) = g.0.first_entry() {
+                        if entry.key().0 > now {
+                            break;
                         }
+                        due.push(entry.remove());
                     }
+                }
+                for ev in due.drain(..) {
+                    fire(ev);
                 }
             }
         });
-        TimerQueue { tx }
+        TimerQueue { queue, wake }
     }
 
     /// Schedules `ev` to fire after `after`.
     pub fn schedule(&self, after: Duration, ev: TimerEvent) {
-        let _ = self.tx.send((Instant::now() + after, ev));
+        let at = Instant::now() + after;
+        let mut g = self.queue.lock();
+        let earliest = g.0.keys().next().is_none_or(|k| at < k.0);
+        g.1 += 1;
+        let seq = g.1;
+        g.0.insert((at, seq), ev);
+        drop(g);
+        if earliest {
+            self.wake.notify_one();
+        }
     }
 }
