@@ -118,4 +118,28 @@ mod tests {
             let _ = parse(&buf[..n]);
         }
     }
+
+    #[test]
+    fn random_datagrams_never_panic() {
+        // A cheap stand-in for the fuzz target: random bytes, many starting with a valid
+        // version/flags byte so the deeper header paths (CSRC count, extension, padding) run.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..50_000 {
+            let len = (next() % 64) as usize;
+            let mut d: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if let Some(b) = d.first_mut() {
+                *b = 0x80 | (*b & 0x3F);
+            }
+            if let Ok(h) = parse(&d) {
+                assert!(h.payload.len() <= d.len());
+                let _ = crate::dtmf::rfc4733::EventPayload::decode(h.payload);
+            }
+        }
+    }
 }
