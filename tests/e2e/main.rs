@@ -1,1 +1,8 @@
-//! End-to-end tests: the `courtyard` binary against real SIP peers (SIPp, baresip).
+//! End-to-end tests: the `courtyard` binary against real SIP peers (SIPp, baresip), real RTP,
+//! real espeak-ng audio and a real sled store on disk. Everything binds 127.0.0.1 on ports the OS
+//! hands out, so the tests run in parallel.
+
+mod support;
+
+mod demo_service;
+mod ivr_call;

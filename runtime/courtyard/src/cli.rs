@@ -37,6 +37,10 @@ pub enum Command {
         /// Directory holding the plugin components named in the config.
         #[arg(long, default_value = "plugins/target/wasm32-wasip2/release")]
         plugins: PathBuf,
+        /// Working hours of the demo hotline's "default" calendar: office (Mon–Fri 08:30–17:30,
+        /// Sat 09:00–12:00), 24x7, or closed (every call gets the after-hours service).
+        #[arg(long, value_enum, default_value = "office")]
+        hours: crate::demo::Hours,
     },
     /// Run with a configuration file.
     Serve {
@@ -51,6 +55,22 @@ pub enum Command {
     CheckConfig {
         /// The TOML configuration.
         config: PathBuf,
+    },
+    /// Import a CSV file (UTF-8 or GBK) into the store; bad lines are reported, good ones kept.
+    Import {
+        /// What the file holds: estates, units, owners, bills, warranty, kb, announcements.
+        kind: String,
+        /// The CSV file.
+        file: PathBuf,
+        /// Data directory.
+        #[arg(long, default_value = "./demo-data")]
+        data: PathBuf,
+    },
+    /// Signed plugin packages: new, keygen, pack, sign, verify, inspect, trust, push, pull.
+    Plugin {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::plugin_cli::PluginCommand,
     },
     /// Plugin author tools.
     Flow {
@@ -88,24 +108,71 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { sip, http, data, plugins } => {
+        Command::Demo { sip, http, data, plugins, hours } => {
             let mut cfg = Config::parse(DEMO_CONFIG, "demo")?;
             cfg.sip.listen = sip;
             cfg.http.listen = http;
             cfg.data.dir = data;
             cfg.apply_env()?;
-            let _ = plugins;
-            anyhow::bail!("the demo is being wired (see docs/architecture.md)")
+            serve(cfg, &plugins, Some(hours)).await
         }
         Command::Serve { config, plugins } => {
             let mut cfg = Config::load(&config)?;
             cfg.apply_env()?;
-            let _ = plugins;
-            anyhow::bail!("serve is being wired (see docs/architecture.md)")
+            serve(cfg, &plugins, None).await
         }
+        Command::Import { kind, file, data } => {
+            let kind: courtyard_store::import::ImportKind = kind.parse()?;
+            let store = courtyard_store::Store::open(&data.join("db"))?;
+            let report = courtyard_store::import::import_file(&store, kind, &file).await?;
+            println!(
+                "{}: {} rows, {} imported, {} rejected (encoding {})",
+                file.display(),
+                report.rows,
+                report.imported,
+                report.bad.len(),
+                report.encoding
+            );
+            for bad in &report.bad {
+                println!("{bad}");
+            }
+            Ok(if report.bad.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
+        }
+        Command::Plugin { command } => crate::plugin_cli::run(command).await,
         Command::Flow { command: FlowCommand::Test { wasm, script } } => {
-            let _ = (wasm, script);
-            anyhow::bail!("the simulator is being wired")
+            let host = courtyard_flows::FlowHost::new(courtyard_flows::HostConfig {
+                max_concurrent_instances: 8,
+                ..courtyard_flows::HostConfig::default()
+            })?;
+            let report = courtyard_flows::simulator::run_script_file(&host, &wasm, &script).await?;
+            println!("{}: {}", script.display(), if report.passed { "pass" } else { "FAIL" });
+            if !report.passed {
+                println!("{report}");
+            }
+            Ok(if report.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
+}
+
+/// Runs the call center until SIGINT/SIGTERM, then drains calls and exits.
+async fn serve(cfg: Config, plugins: &std::path::Path, demo: Option<crate::demo::Hours>) -> anyhow::Result<ExitCode> {
+    let app = crate::app::start(cfg, plugins, demo).await?;
+    // Tests and scripts read the actual addresses (port 0 = chosen by the OS) from stdout.
+    println!("sip={}", app.sip_addr);
+    println!("http={}", app.http_addr);
+    if demo.is_some() {
+        println!(
+            "Courtyard demo is taking calls: dial sip:4008123456@{} (console/API on http://{})",
+            app.sip_addr, app.http_addr
+        );
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: draining"),
+        _ = term.recv() => tracing::info!("SIGTERM: draining"),
+    }
+    app.shutdown(std::time::Duration::from_secs(30)).await;
+    Ok(ExitCode::SUCCESS)
 }

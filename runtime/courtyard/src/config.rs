@@ -43,9 +43,10 @@ pub struct Config {
     /// Agent SIP accounts (extension, password) allowed to REGISTER.
     #[serde(default, rename = "agent")]
     pub agents: Vec<AgentEntry>,
-    /// ACD queues.
+    /// ACD queues (see `docs/acd.md` for every key: strategy, ring timeout, max wait, overflow,
+    /// sticky agent, announcements, service-level threshold).
     #[serde(default, rename = "queue")]
-    pub queues: Vec<QueueEntry>,
+    pub queues: Vec<courtyard_acd::QueueConfig>,
 }
 
 /// `[sip]`: where and how SIP is spoken.
@@ -62,6 +63,9 @@ pub struct SipSection {
     pub trusted_sources: Vec<String>,
     /// Caller numbers refused with 403.
     pub blacklist: Vec<String>,
+    /// An agent's phone registering logs the agent in and makes them ready (unregistering logs
+    /// them out); turn off when agents log in from the console.
+    pub agent_login_on_register: bool,
 }
 
 impl Default for SipSection {
@@ -72,6 +76,7 @@ impl Default for SipSection {
             realm: "courtyard".into(),
             trusted_sources: vec!["127.0.0.0/8".into(), "::1/128".into()],
             blacklist: Vec::new(),
+            agent_login_on_register: true,
         }
     }
 }
@@ -184,19 +189,10 @@ pub struct FlowEntry {
     /// Interfaces granted; all `courtyard:flow` interfaces when absent.
     #[serde(default)]
     pub grants: Option<Vec<String>>,
-    /// Text said when the plugin fails mid-call.
-    #[serde(default = "default_apology")]
-    pub failure_apology: String,
-    /// Queue the caller is sent to when the plugin fails mid-call.
-    #[serde(default = "default_queue")]
-    pub failure_queue: String,
-}
-
-fn default_apology() -> String {
-    "系统繁忙,正在为您转接人工客服".into()
-}
-fn default_queue() -> String {
-    "default".into()
+    /// What happens to the caller when the plugin fails mid-call (apology, then a queue or a
+    /// fallback flow); the default apologises and enqueues to "default".
+    #[serde(default)]
+    pub failure: courtyard_flows::FailurePolicy,
 }
 
 /// `[[route]]`: called number → flow.
@@ -226,33 +222,6 @@ pub struct AgentEntry {
     /// Queues this agent serves, with skill level 1–10 (higher is better).
     #[serde(default)]
     pub skills: BTreeMap<String, u8>,
-}
-
-/// `[[queue]]`: an ACD queue.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QueueEntry {
-    /// Queue name used by flows (`enqueue("billing")`).
-    pub name: String,
-    /// Routing strategy: longest-idle, round-robin, fewest-calls, skills.
-    #[serde(default = "default_strategy")]
-    pub strategy: String,
-    /// Seconds an agent's phone rings before the next agent is tried.
-    #[serde(default = "default_ring")]
-    pub ring_timeout_s: u32,
-    /// Longest wait before the queue gives up (the flow decides what next).
-    #[serde(default = "default_max_wait")]
-    pub max_wait_s: u32,
-}
-
-fn default_strategy() -> String {
-    "longest-idle".into()
-}
-fn default_ring() -> u32 {
-    15
-}
-fn default_max_wait() -> u32 {
-    300
 }
 
 /// The demo configuration compiled into the binary.
@@ -354,6 +323,12 @@ impl Config {
             }
             if !numbers.insert(r.number.as_str()) {
                 return Err(ConfigError::Invalid(format!("[[route]] number {} is routed twice", r.number)));
+            }
+        }
+        let mut queues = std::collections::HashSet::new();
+        for q in &self.queues {
+            if q.name.is_empty() || !queues.insert(q.name.as_str()) {
+                return Err(ConfigError::Invalid(format!("[[queue]] name '{}' is empty or defined twice", q.name)));
             }
         }
         for a in &self.agents {

@@ -4,8 +4,16 @@
 //! ACD → store → HTTP API. `courtyard demo` runs it on the embedded defaults (sled on disk, no
 //! external services), callable by any SIP phone at `sip:4008123456@<host>`.
 
+mod app;
+mod call;
 mod cli;
 mod config;
+mod demo;
+mod flows;
+mod http;
+mod ops_api;
+mod plugin_cli;
+mod services;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,135 @@
+//! An inbound call from INVITE to BYE: screen, route, answer, run the flow, write the record.
+
+use std::sync::Arc;
+
+use courtyard_flows::wit::{CallInfo, Direction};
+use courtyard_media::{MediaConfig, MediaSession};
+use courtyard_sip::sdp::LocalMedia;
+use courtyard_sip::{DialogEvent, IncomingCall};
+use parking_lot::Mutex;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use super::leg::CallLeg;
+use super::record::{CallRecord, now_ms};
+use crate::app::Shared;
+
+/// Handles one inbound INVITE until the call is over. Never panics on peer input; every
+/// rejection carries a status a phone can show.
+pub async fn handle(shared: Arc<Shared>, call: IncomingCall) {
+    let call_id = call.call_id().to_string();
+    let span = tracing::info_span!("call", %call_id, caller = %call.from_user(), called = %call.request_user());
+    async move {
+        if let Err(e) = run(shared, call).await {
+            tracing::warn!(error = %e, "call ended with an error");
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
+    let called = call.request_user().to_string();
+    let caller = call.from_user().to_string();
+    if shared.draining() {
+        call.reject(503, "Service Unavailable").await;
+        return Ok(());
+    }
+    if shared.cfg.sip.blacklist.iter().any(|b| b == &caller) || shared.store_blacklisted(&caller) {
+        tracing::info!("blacklisted caller refused");
+        call.reject(403, "Forbidden").await;
+        return Ok(());
+    }
+    let Some(route) = shared.route(&called) else {
+        tracing::info!("no route for the called number");
+        call.reject(404, "Not Found").await;
+        return Ok(());
+    };
+    let media = match MediaSession::open(&shared.ports, MediaConfig::default()).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "no RTP port available");
+            call.reject(503, "Service Unavailable").await;
+            return Ok(());
+        }
+    };
+    let record = Arc::new(Mutex::new(CallRecord {
+        call_id: call.call_id().to_string(),
+        caller: caller.clone(),
+        called: called.clone(),
+        direction: "inbound".into(),
+        started_ms: now_ms(),
+        flow: Some(route.flow.clone()),
+        ..Default::default()
+    }));
+    call.ringing().await;
+    let local = LocalMedia::new(shared.rtp_ip(), media.local_addr().port());
+    let (mut dialog, negotiated) = match call.answer(&local).await {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::info!(error = %e, "answer failed (no common codec, or the caller left)");
+            media.close().await;
+            return Ok(());
+        }
+    };
+    media.set_remote(negotiated.remote_rtp, negotiated.codec, negotiated.telephone_event_pt);
+    record.lock().answered_ms = Some(now_ms());
+    shared.cdr_write(&record.lock().clone(), false).await;
+
+    // The dialog task: remote BYE ends the call; our hangup sends BYE; INFO digits reach media.
+    let ended = CancellationToken::new();
+    let (hangup_tx, hangup_rx) = tokio::sync::oneshot::channel::<()>();
+    let dialog_task = {
+        let ended = ended.clone();
+        let media = media.clone();
+        let record = record.clone();
+        tokio::spawn(async move {
+            let mut hangup_rx = hangup_rx;
+            loop {
+                tokio::select! {
+                    ev = dialog.next_event() => match ev {
+                        Some(DialogEvent::Bye) => {
+                            record.lock().hangup_side.get_or_insert_with(|| "caller".into());
+                            break;
+                        }
+                        Some(DialogEvent::Info(d)) => { let _ = media.inject_dtmf(d); }
+                        Some(DialogEvent::ReInvite(n)) => {
+                            media.set_remote(n.remote_rtp, n.codec, n.telephone_event_pt);
+                        }
+                        Some(DialogEvent::Terminated(reason)) => {
+                            let mut r = record.lock();
+                            r.hangup_side.get_or_insert_with(|| "system".into());
+                            r.cause.get_or_insert_with(|| reason.to_string());
+                            break;
+                        }
+                        None => break,
+                    },
+                    _ = &mut hangup_rx => { dialog.hangup().await; break; }
+                    _ = ended.cancelled() => { dialog.hangup().await; break; }
+                }
+            }
+            ended.cancel();
+        })
+    };
+
+    let info = CallInfo {
+        call_id: call.call_id().to_string(),
+        caller,
+        called,
+        direction: Direction::Inbound,
+        estate_id: route.estate_id.clone(),
+        language: shared.cfg.tts.language.clone(),
+    };
+    let leg = Arc::new(CallLeg::new(info, media.clone(), ended.clone(), hangup_tx, record.clone(), shared.clone()));
+    shared.live_insert(leg.clone());
+    shared.run_flow(&route.flow, leg.clone()).await;
+    // The flow is done: end the call if the caller is still there.
+    courtyard_flows::CallControl::hangup(leg.as_ref()).await;
+    let _ = dialog_task.await;
+    shared.live_remove(&leg);
+    media.close().await;
+    let mut rec = record.lock().clone();
+    rec.ended_ms = Some(now_ms());
+    shared.cdr_write(&rec, true).await;
+    Ok(())
+}

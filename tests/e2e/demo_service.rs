@@ -1,0 +1,22 @@
+//! The demo as an operator starts it: it comes up, reports readiness, refuses numbers it does
+//! not serve, and stops cleanly on SIGTERM.
+
+use crate::support::{Runtime, http_get, scenario, sipp_uac};
+
+#[test]
+fn demo_starts_ready_refuses_unknown_numbers_and_stops_on_sigterm() {
+    let rt = Runtime::start_demo();
+    let (code, body) = http_get(rt.http, "/readyz", None).expect("readyz");
+    assert_eq!(code, 200, "readyz: {body}\n{}", rt.log_text());
+
+    // A number with no route gets 404 from the real SIP stack, checked by a real SIPp caller.
+    let run = sipp_uac(
+        rt.sip,
+        &scenario("e2e_rejected.xml"),
+        &["-key", "service", "4000000000", "-key", "caller", "13900000000", "-key", "status", "404"],
+    );
+    assert_eq!(run.code, 0, "SIPp expected 404 for an unrouted number:\n{}\n{}", run.output, rt.log_text());
+
+    let code = rt.terminate();
+    assert_eq!(code, Some(0), "courtyard should exit 0 after SIGTERM");
+}

@@ -1,0 +1,257 @@
+//! Shared harness for end-to-end tests: start the real `courtyard` binary on loopback with ports
+//! the OS hands out, and drive it with real peers (SIPp, baresip) and real HTTP.
+
+#![allow(dead_code)]
+
+pub mod rtp;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Root of the repository (tests/e2e is two levels below runtime/courtyard's manifest).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+}
+
+/// Where `make plugins` leaves the shipped plugin components.
+pub fn plugins_dir() -> PathBuf {
+    repo_root().join("plugins/target/wasm32-wasip2/release")
+}
+
+/// A running `courtyard demo` process on loopback, killed on drop.
+pub struct Runtime {
+    child: Child,
+    /// The data directory (a temp dir owned by the test).
+    pub data: tempfile::TempDir,
+    /// Actual SIP address (UDP and TCP).
+    pub sip: SocketAddr,
+    /// Actual HTTP address.
+    pub http: SocketAddr,
+    log: PathBuf,
+}
+
+impl Runtime {
+    /// Starts `courtyard demo` with SIP and HTTP on 127.0.0.1 port 0, waits until it reports its
+    /// addresses and `/healthz` answers 200.
+    pub fn start_demo() -> Runtime {
+        Self::start_demo_with(&[])
+    }
+
+    /// Like [`Runtime::start_demo`], with extra command-line arguments.
+    pub fn start_demo_with(extra: &[&str]) -> Runtime {
+        let data = tempfile::tempdir().expect("temp data dir");
+        let log = data.path().join("courtyard.log");
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_courtyard"))
+            .arg("demo")
+            .args(["--sip", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+            .arg("--data")
+            .arg(data.path())
+            .arg("--plugins")
+            .arg(plugins_dir())
+            .args(extra)
+            .env("COURTYARD_LOG", "info,courtyard=debug")
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn courtyard");
+        let mut rt = Runtime { child, data, sip: "0.0.0.0:0".parse().unwrap(), http: "0.0.0.0:0".parse().unwrap(), log };
+        rt.wait_for_addresses();
+        rt.wait_healthy();
+        rt
+    }
+
+    fn wait_for_addresses(&mut self) {
+        // The binary prints `sip=<addr>` and `http=<addr>` lines on stdout once bound.
+        let stdout = self.child.stdout.take().expect("stdout piped");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let (mut sip, mut http) = (None, None);
+        while sip.is_none() || http.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(a) = line.strip_prefix("sip=") {
+                        sip = a.trim().parse().ok();
+                    } else if let Some(a) = line.strip_prefix("http=") {
+                        http = a.trim().parse().ok();
+                    }
+                }
+                Err(_) => panic!("courtyard did not report its addresses; log:\n{}", self.log_text()),
+            }
+        }
+        self.sip = sip.unwrap();
+        self.http = http.unwrap();
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok((200, _)) = http_get(self.http, "/healthz", None) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("/healthz never answered 200; log:\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The runtime's log so far (for assertion messages).
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Logs in to the HTTP API as the demo admin and returns a bearer token.
+    pub fn admin_token(&self) -> String {
+        let body = r#"{"username":"admin","password":"admin-demo"}"#;
+        let (code, text) = http_request(self.http, "POST", "/api/v1/auth/login", None, Some(body)).expect("login");
+        assert_eq!(code, 200, "login failed: {text}");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("login json");
+        v["token"].as_str().expect("token in login answer").to_string()
+    }
+
+    /// Sends SIGTERM and waits for exit; returns the exit status code.
+    pub fn terminate(mut self) -> Option<i32> {
+        let pid = self.child.id() as i32;
+        let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return st.code();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal blocking HTTP/1.1 client (one request per connection) for API checks.
+pub fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let body = body.unwrap_or("");
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let code = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = match text.find("\r\n\r\n") {
+        Some(i) => decode_chunked_if_needed(&text[..i], &text[i + 4..]),
+        None => String::new(),
+    };
+    Ok((code, body))
+}
+
+fn decode_chunked_if_needed(head: &str, body: &str) -> String {
+    if !head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        return body.to_string();
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(i) = rest.find("\r\n") {
+        let size = usize::from_str_radix(rest[..i].trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = i + 2;
+        out.push_str(rest.get(start..start + size).unwrap_or(""));
+        rest = rest.get(start + size + 2..).unwrap_or("");
+    }
+    out
+}
+
+/// GET helper.
+pub fn http_get(addr: SocketAddr, path: &str, token: Option<&str>) -> std::io::Result<(u16, String)> {
+    http_request(addr, "GET", path, token, None)
+}
+
+/// Path of a SIPp scenario in tests/sipp.
+pub fn scenario(name: &str) -> PathBuf {
+    repo_root().join("tests/sipp").join(name)
+}
+
+/// Outcome of one SIPp run.
+pub struct SippRun {
+    /// SIPp's exit code (0 = every call succeeded).
+    pub code: i32,
+    /// SIPp's stdout+stderr and its error/message logs, for assertion messages.
+    pub output: String,
+}
+
+/// Runs SIPp as a UAC against `target` in the foreground (no screen) with a scenario file and
+/// extra args, bound to 127.0.0.1; returns its exit code and logs.
+pub fn sipp_uac(target: SocketAddr, scenario_file: &Path, extra: &[&str]) -> SippRun {
+    let dir = tempfile::tempdir().expect("sipp dir");
+    let out = Command::new("sipp")
+        .arg(target.to_string())
+        .arg("-sf")
+        .arg(scenario_file)
+        .args(["-i", "127.0.0.1", "-p", &free_udp_port().to_string(), "-mp", &free_udp_port_pair().to_string()])
+        .args(["-m", "1", "-timeout", "60s", "-timeout_error", "-nostdin", "-trace_err", "-trace_msg"])
+        .args(extra)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sipp (install sip-tester)");
+    let mut output = String::from_utf8_lossy(&out.stdout).to_string();
+    output.push_str(&String::from_utf8_lossy(&out.stderr));
+    if let Ok(rd) = std::fs::read_dir(dir.path()) {
+        for e in rd.flatten() {
+            if let Ok(t) = std::fs::read_to_string(e.path()) {
+                output.push_str(&format!("\n--- {} ---\n", e.file_name().to_string_lossy()));
+                output.push_str(&t[t.len().saturating_sub(20_000)..]);
+            }
+        }
+    }
+    SippRun { code: out.status.code().unwrap_or(-1), output }
+}
+
+/// A UDP port that was free a moment ago (bind port 0, read it, release it).
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// An even UDP port whose successor is free too (for RTP/RTCP pairs).
+pub fn free_udp_port_pair() -> u16 {
+    for _ in 0..100 {
+        let a = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let p = a.local_addr().expect("addr").port();
+        if p % 2 == 0 && p < 65534 && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free even UDP port pair")
+}
