@@ -292,3 +292,63 @@ xfhy,99,1,101,孙八,先生,业主,13912345679,否,zh\n";
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(e["error"].as_str().unwrap().contains("unknown import kind"));
 }
+
+#[tokio::test]
+async fn retention_task_purges_old_data_and_recording_files() {
+    let s = start(Arc::new(NoHooks)).await;
+    let old = s.store.now() - chrono::Duration::days(400);
+    let cdr = courtyard_store::model::Cdr {
+        call_id: "old-call".into(),
+        direction: "inbound".into(),
+        caller: "13800138000".into(),
+        called: "4008123456".into(),
+        start: old,
+        answer: None,
+        end: Some(old),
+        flow: None,
+        plugin_version: None,
+        ivr_path: vec![],
+        queue: None,
+        agent: None,
+        hangup_side: None,
+        hangup_cause: None,
+        recording_id: Some("old-rec".into()),
+        vars: Default::default(),
+        interrupted: false,
+    };
+    s.store.upsert_cdr(&cdr).await.unwrap();
+    let mut fresh = cdr.clone();
+    fresh.call_id = "new-call".into();
+    fresh.start = s.store.now();
+    s.store.upsert_cdr(&fresh).await.unwrap();
+    std::fs::write(s.rec_dir.path().join("old.wav"), b"RIFF").unwrap();
+    s.store
+        .insert_recording(&Recording {
+            id: "old-rec".into(),
+            call_id: Some("old-call".into()),
+            file: "old.wav".into(),
+            duration_ms: 1,
+            created_at: old,
+            mime: "audio/wav".into(),
+            kind: "call".into(),
+        })
+        .await
+        .unwrap();
+    let mut cfg = ApiConfig::new(s.rec_dir.path().to_path_buf());
+    cfg.password_cost = PasswordCost::Low;
+    cfg.purge_interval = std::time::Duration::from_millis(50);
+    let task = courtyard_api::spawn_retention_task(ApiState::new(s.store.clone(), Arc::new(NoHooks), cfg));
+    let t0 = std::time::Instant::now();
+    let purged_audited = || s.store.list::<courtyard_store::model::AuditEntry>(|e| e.action == "retention.purge", 0, 1).unwrap().total > 0;
+    while !purged_audited() && t0.elapsed() < std::time::Duration::from_secs(20) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    task.abort();
+    assert!(s.store.get_recording("old-rec").unwrap().is_none(), "recording index entry not purged");
+    assert!(!s.rec_dir.path().join("old.wav").exists(), "recording file not deleted");
+    assert!(s.store.get::<courtyard_store::model::Cdr>("old-call").unwrap().is_none());
+    assert!(s.store.get::<courtyard_store::model::Cdr>("new-call").unwrap().is_some());
+    let admin = s.login("admin").await;
+    let (_, audit) = s.get(&admin, "/api/v1/audit").await;
+    assert!(audit["items"].as_array().unwrap().iter().any(|e| e["action"] == "retention.purge"));
+}
