@@ -121,6 +121,14 @@ impl MediaSession {
     /// Binds an RTP socket from `ports` and starts the leg's task; the port is known at once
     /// (for the SDP answer), media flows after [`MediaSession::set_remote`].
     pub async fn open(ports: &PortAllocator, config: MediaConfig) -> Result<Self, MediaError> {
+        Self::open_on(&tokio::runtime::Handle::current(), ports, config)
+    }
+
+    /// Like [`MediaSession::open`], but the leg's task (and socket) live on the given runtime. Run
+    /// media on a runtime of its own so plugin execution or SIP bursts on the main runtime cannot
+    /// delay the 20 ms clock (send jitter).
+    pub fn open_on(rt: &tokio::runtime::Handle, ports: &PortAllocator, config: MediaConfig) -> Result<Self, MediaError> {
+        let _enter = rt.enter();
         let (socket, lease) = ports.bind()?;
         let local = socket.local_addr().map_err(MediaError::Bind)?;
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
@@ -129,7 +137,7 @@ impl MediaSession {
         let (ended_tx, ended_rx) = oneshot::channel();
         let engine = Engine::new(socket, lease, config, shared.clone(), digits);
         let span = tracing::debug_span!("media", port = local.port());
-        tokio::spawn(tracing::Instrument::instrument(
+        rt.spawn(tracing::Instrument::instrument(
             async move {
                 engine.run(cmd_rx).await;
                 let _ = ended_tx.send(());

@@ -34,3 +34,23 @@ async fn sessions_take_even_ports_from_the_range_and_give_them_back() {
     d.close().await;
     assert_eq!(ports.in_use(), 0);
 }
+
+#[test]
+fn a_session_can_live_on_a_dedicated_media_runtime() {
+    // The caller's runtime (think: plugin host) and the media runtime are different.
+    let media_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let main_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let ports = PortAllocator::any(Ipv4Addr::LOCALHOST.into());
+    main_rt.block_on(async {
+        let a = MediaSession::open_on(media_rt.handle(), &ports, MediaConfig::default()).unwrap();
+        let b = MediaSession::open_on(media_rt.handle(), &ports, MediaConfig::default()).unwrap();
+        a.set_remote(b.local_addr(), courtyard_media::Codec::Pcmu, Some(101));
+        b.set_remote(a.local_addr(), courtyard_media::Codec::Pcmu, Some(101));
+        let mut rx = b.digits();
+        a.send_dtmf('8', 60).await.unwrap();
+        let d = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+        assert_eq!(d.digit, '8');
+        a.close().await;
+        b.close().await;
+    });
+}
