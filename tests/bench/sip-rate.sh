@@ -24,7 +24,7 @@ run() { # scenario rate count extra... -> prints "successful failed elapsed_s"
   start=$(date +%s.%N)
   (cd "$WORK" && sipp "127.0.0.1:$PORT" -sf "$OLDPWD/tests/sipp/$sf" -i 127.0.0.1 \
      -r "$rate" -m "$count" -l $((rate * 4)) -nostdin -timeout $((SECS * 4 + 30)) -d 0 \
-     -max_socket 50000 -trace_stat -stf stat.csv "$@" >"$WORK/out.txt" 2>&1) || true
+     -max_socket 50000 -buff_size 4194304 -trace_stat -stf stat.csv "$@" >"$WORK/out.txt" 2>&1) || true
   end=$(date +%s.%N)
   local ok fail
   ok=$(tail -1 "$WORK/stat.csv" | awk -F';' -v h="$(head -1 "$WORK/stat.csv")" 'BEGIN{n=split(h,H,";")} {for(i=1;i<=n;i++) if(H[i]=="SuccessfulCall(C)") print $i}')

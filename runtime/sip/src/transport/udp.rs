@@ -7,6 +7,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::UdpSocket;
 
+/// Requested kernel buffer size (Linux caps it at net.core.rmem_max / wmem_max).
+const SOCKET_BUFFER: usize = 4 * 1024 * 1024;
+
 /// Shared UDP socket.
 #[derive(Clone)]
 pub struct UdpTransport {
@@ -14,9 +17,21 @@ pub struct UdpTransport {
 }
 
 impl UdpTransport {
-    /// Binds the socket.
+    /// Binds the socket with large kernel buffers: a burst of thousands of datagrams while
+    /// the receive task is descheduled must queue, not be dropped (a drop costs the caller a
+    /// 500 ms retransmission).
     pub async fn bind(addr: SocketAddr) -> std::io::Result<Self> {
-        let socket = UdpSocket::bind(addr).await?;
+        use socket2::{Domain, Protocol, Socket, Type};
+        let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+        for size in [SOCKET_BUFFER, SOCKET_BUFFER / 4] {
+            if socket.set_recv_buffer_size(size).is_ok() {
+                break;
+            }
+        }
+        let _ = socket.set_send_buffer_size(SOCKET_BUFFER);
+        socket.bind(&addr.into())?;
+        socket.set_nonblocking(true)?;
+        let socket = UdpSocket::from_std(socket.into())?;
         Ok(UdpTransport { socket: Arc::new(socket) })
     }
 
