@@ -11,3 +11,4 @@ mod peer;
 mod playout;
 mod record;
 mod robustness;
+mod speech;
