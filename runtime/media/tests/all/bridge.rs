@@ -122,3 +122,28 @@ async fn supervisor_listens_to_both_legs_and_whispers_to_the_agent_only() {
         s.close().await;
     }
 }
+
+#[tokio::test]
+async fn barge_makes_the_supervisor_heard_by_both_parties() {
+    let (cl, al, sl) = (session().await, session().await, session().await);
+    let (caller, agent, mut supervisor) = (Peer::new().await, Peer::new().await, Peer::new().await);
+    cl.set_remote(caller.addr(), Codec::Pcmu, None);
+    al.set_remote(agent.addr(), Codec::Pcma, None);
+    sl.set_remote(supervisor.addr(), Codec::Pcmu, None);
+    let b = bridge(&cl, &al);
+    let barge = b.barge(&sl);
+    tokio::time::sleep(Duration::from_millis(40)).await;
+    caller.drain();
+    agent.drain();
+    let to = sl.local_addr();
+    let speak = tokio::spawn(async move { supervisor.stream(to, Codec::Pcmu, &chirp(800)).await });
+    let (at_caller, at_agent) = tokio::join!(caller.collect(100, Duration::from_secs(3)), agent.collect(100, Duration::from_secs(3)));
+    speak.await.unwrap();
+    assert!(matched_fraction(&chirp(800), &decode(&at_caller, Codec::Pcmu)) >= 0.75, "caller hears the supervisor");
+    assert!(matched_fraction(&chirp(800), &decode(&at_agent, Codec::Pcma)) >= 0.75, "agent hears the supervisor");
+    drop(barge);
+    drop(b);
+    for s in [cl, al, sl] {
+        s.close().await;
+    }
+}
