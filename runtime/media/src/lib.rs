@@ -8,6 +8,7 @@
 //! handle is cheap to clone and safe to use from any task. See README.md for the wiring API.
 
 pub mod bridge;
+pub mod capture;
 pub mod codec;
 pub mod collect;
 pub mod dtmf;
