@@ -248,3 +248,28 @@ async fn floods_and_password_guessing_are_banned_then_forgiven() {
     }
     assert!(roundtrip(&guess, &register("z", "8001", 1, None)).await.is_empty(), "banned after 3 failures");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_without_g711_gets_488_with_a_reason() {
+    let (ep, stats) = start_uas(loopback_config()).await;
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    sock.connect(ep.local_addr()).await.unwrap();
+    let sdp = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5004 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n";
+    let invite = format!(
+        "INVITE sip:{SERVICE}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKg729;rport\r\nFrom: <sip:13800138000@127.0.0.1>;tag=g\r\nTo: <sip:{SERVICE}@127.0.0.1>\r\nCall-ID: g729@test\r\nCSeq: 1 INVITE\r\nContact: <sip:13800138000@127.0.0.1:5999>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    sock.send(invite.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let mut final_resp = String::new();
+    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(2), sock.recv(&mut buf)).await {
+        let r = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if !r.starts_with("SIP/2.0 1") {
+            final_resp = r;
+            break;
+        }
+    }
+    assert!(final_resp.starts_with("SIP/2.0 488 Not Acceptable Here (no common codec"), "{final_resp}");
+    assert!(final_resp.contains("Warning: 304 "), "{final_resp}");
+    assert_eq!(stats.answered.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
