@@ -4,13 +4,17 @@
 //! tools must not need a compiler, so this reads the binary with `wasmparser` and validates it
 //! (a corrupt or core-module `component.wasm` is refused at pack and verify time, not at install).
 
-use wasmparser::{Encoding, Parser, Payload, Validator, WasmFeatures};
+use wasmparser::{ComponentTypeRef, Encoding, Parser, Payload, Validator, WasmFeatures};
 
 /// The interface names a component imports and exports at its top level.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ComponentWorld {
-    /// Import names, e.g. `courtyard:flow/call@0.1.0`, `wasi:io/streams@0.2.6`.
+    /// Names of imports the host must link (instances, functions, ...), e.g.
+    /// `courtyard:flow/call@0.1.0`, `wasi:io/streams@0.2.6`.
     pub imports: Vec<String>,
+    /// Names of imported type definitions (a world-level `record target` shows up as the type
+    /// import `target`); they grant nothing and need no capability.
+    pub type_imports: Vec<String>,
     /// Export names, e.g. `handle-call`.
     pub exports: Vec<String>,
 }
@@ -37,7 +41,11 @@ pub fn inspect(bytes: &[u8]) -> Result<ComponentWorld, String> {
             Payload::ComponentImportSection(reader) if depth == 0 => {
                 for import in reader {
                     let import = import.map_err(|e| format!("invalid import section: {e}"))?;
-                    world.imports.push(import.name.name.to_string());
+                    let name = import.name.name.to_string();
+                    match import.ty {
+                        ComponentTypeRef::Type(_) => world.type_imports.push(name),
+                        _ => world.imports.push(name),
+                    }
                 }
             }
             Payload::ComponentExportSection(reader) if depth == 0 => {

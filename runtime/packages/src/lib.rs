@@ -28,7 +28,7 @@ pub mod verify;
 pub use capabilities::{Capability, parse_grants};
 pub use error::PackageError;
 pub use manifest::{Manifest, ManifestError, World};
-pub use oci::{RegistryAuth, pull, push};
+pub use oci::{OciOptions, PulledPackage, RegistryAuth, pull, pull_with, push, push_with};
 pub use package::{PackageFiles, PackageInfo, SignatureInfo, inspect, pack, pack_bytes, sign, sign_bytes};
 pub use scaffold::{ScaffoldOptions, new_plugin};
 pub use sign::{KeyPairPaths, PublicKey, SecretKey, keygen};
