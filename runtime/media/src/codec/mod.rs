@@ -33,6 +33,26 @@ impl Codec {
         }
     }
 
+    /// The codec for an SDP `a=rtpmap` encoding name ("PCMU"/"PCMA", any case, clock 8000).
+    pub fn from_encoding_name(name: &str) -> Option<Codec> {
+        let name = name.split('/').next().unwrap_or("").trim();
+        if name.eq_ignore_ascii_case("PCMU") {
+            Some(Codec::Pcmu)
+        } else if name.eq_ignore_ascii_case("PCMA") {
+            Some(Codec::Pcma)
+        } else {
+            None
+        }
+    }
+
+    /// The SDP encoding name ("PCMU"/"PCMA").
+    pub fn encoding_name(self) -> &'static str {
+        match self {
+            Codec::Pcmu => "PCMU",
+            Codec::Pcma => "PCMA",
+        }
+    }
+
     /// The encoded byte of digital silence, used for comfort frames.
     pub fn silence_byte(self) -> u8 {
         match self {
@@ -132,6 +152,18 @@ mod tests {
             codec.decode(&[codec.silence_byte()], &mut dec);
             assert!(dec[0].abs() <= 8, "{codec:?} silence decodes to {}", dec[0]);
         }
+    }
+
+    #[test]
+    fn names_and_payload_types() {
+        assert_eq!(Codec::from_encoding_name("pcmu/8000"), Some(Codec::Pcmu));
+        assert_eq!(Codec::from_encoding_name("PCMA"), Some(Codec::Pcma));
+        assert_eq!(Codec::from_encoding_name("opus/48000/2"), None);
+        for c in [Codec::Pcmu, Codec::Pcma] {
+            assert_eq!(Codec::from_payload_type(c.payload_type()), Some(c));
+            assert_eq!(Codec::from_encoding_name(c.encoding_name()), Some(c));
+        }
+        assert_eq!(Codec::from_payload_type(18), None);
     }
 
     #[test]
