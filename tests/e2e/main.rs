@@ -4,5 +4,6 @@
 
 mod support;
 
+mod acd_agent;
 mod demo_service;
 mod ivr_call;

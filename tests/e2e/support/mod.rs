@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod baresip;
 pub mod rtp;
 
 use std::io::{BufRead, BufReader};
