@@ -182,11 +182,10 @@ impl Dialog {
 
 impl Drop for Dialog {
     fn drop(&mut self) {
-        if !self.ended && self.core.dialogs.lock().contains_key(&self.id) {
-            if let Ok(mut rx) = send_in_dialog(&self.core, &self.id, "BYE", &[], b"", true) {
+        if !self.ended && self.core.dialogs.lock().contains_key(&self.id)
+            && let Ok(mut rx) = send_in_dialog(&self.core, &self.id, "BYE", &[], b"", true) {
                 tokio::spawn(async move { while rx.recv().await.is_some() {} });
             }
-        }
     }
 }
 
@@ -222,11 +221,10 @@ pub(crate) fn send_in_dialog(
     headers.extend(extra.iter().cloned());
     let bytes = builder::request(method, &d_ref.remote_target, &headers, body);
     let peer = d_ref.peer;
-    if d.is_none() {
-        if let Some(d) = dialogs.get_mut(id) {
+    if d.is_none()
+        && let Some(d) = dialogs.get_mut(id) {
             d.local_cseq = cseq;
         }
-    }
     drop(dialogs);
     Ok(core.send_request(ClientKey { branch, method: method.into() }, peer, bytes, None))
 }
@@ -286,12 +284,11 @@ pub(crate) fn on_ack(core: &Arc<Core>, req: &Request) {
     if d.awaiting_ack_answer && !req.msg.body.is_empty() {
         d.awaiting_ack_answer = false;
         let raw = sdp::sdp_from_body(req.msg.header("Content-Type"), &req.msg.body);
-        if let Some(Ok(answer)) = raw.as_deref().map(sdp::parse) {
-            if let Ok(n) = d.local_media.accept_answer(&answer) {
+        if let Some(Ok(answer)) = raw.as_deref().map(sdp::parse)
+            && let Ok(n) = d.local_media.accept_answer(&answer) {
                 d.current = Some(n.clone());
                 let _ = d.events.send(DialogEvent::ReInvite(n));
             }
-        }
     }
 }
 
@@ -344,11 +341,10 @@ pub(crate) fn on_in_dialog(core: &Arc<Core>, req: Arc<Request>, key: ServerKey, 
                 drop(dialogs);
                 return core.respond_new(&req, key, peer, 491, "Request Pending", &[], b"");
             }
-            if let Some(c) = req.msg.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
-                if c.uri.is_some() {
+            if let Some(c) = req.msg.header("Contact").and_then(|c| NameAddr::parse(c).ok())
+                && c.uri.is_some() {
                     d.remote_target = c.uri_text;
                 }
-            }
             let version = d.sdp_version + 1;
             let (body, negotiated) = if req.msg.body.is_empty() {
                 d.awaiting_ack_answer = true;

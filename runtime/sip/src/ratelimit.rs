@@ -75,7 +75,7 @@ impl RateLimiter {
         !self.cfg.enabled || self.cfg.exempt.iter().any(|n| n.contains(ip))
     }
 
-    fn entry<'a>(table: &'a mut HashMap<IpAddr, Entry>, ip: IpAddr, now: Instant) -> &'a mut Entry {
+    fn entry(table: &mut HashMap<IpAddr, Entry>, ip: IpAddr, now: Instant) -> &mut Entry {
         if table.len() > 100_000 {
             table.retain(|_, e| e.banned_until.is_some_and(|b| b > now));
         }

@@ -233,12 +233,11 @@ impl Registrar {
                     match existing {
                         Some(i) => list[i] = binding,
                         None => {
-                            if list.len() >= self.cfg.max_contacts.max(1) {
-                                if let Some(i) = (0..list.len()).min_by_key(|&i| list[i].expires_at) {
+                            if list.len() >= self.cfg.max_contacts.max(1)
+                                && let Some(i) = (0..list.len()).min_by_key(|&i| list[i].expires_at) {
                                     let old = list.remove(i);
                                     events.push(RegistrarEvent::Unregistered { user: user.into(), contact: old.contact, expired: false });
                                 }
-                            }
                             list.push(binding);
                             events.push(RegistrarEvent::Registered { user: user.into(), contact: uri });
                         }

@@ -263,11 +263,10 @@ pub fn parse(body: &[u8]) -> Result<SessionDescription, SdpError> {
                         m.rtpmap.push((pt, name, rate));
                     }
                     ("fmtp", Some(val)) => {
-                        if let Some((pt, p)) = val.split_once(' ') {
-                            if let Ok(pt) = pt.parse() {
+                        if let Some((pt, p)) = val.split_once(' ')
+                            && let Ok(pt) = pt.parse() {
                                 m.fmtp.push((pt, p.trim().to_string()));
                             }
-                        }
                     }
                     ("ptime", Some(val)) => m.ptime = val.trim().parse().ok(),
                     _ => {}

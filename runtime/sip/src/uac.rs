@@ -202,7 +202,6 @@ impl Uac {
             headers.push(("Route", r.clone()));
         }
         let ack = Bytes::from(builder::request("ACK", &remote_target, &headers, b""));
-        core.ctx.transports.send(peer, ack.clone());
         let (tx, rx) = mpsc::unbounded_channel();
         let id = DialogId { call_id: self.call_id.clone(), local_tag: self.from_tag.clone() };
         let state = DialogState {
@@ -221,9 +220,11 @@ impl Uac {
             pending_2xx: None,
             epoch: 0,
             awaiting_ack_answer: false,
-            ack: Some(ack),
+            ack: Some(ack.clone()),
         };
+        // the dialog exists before the ACK leaves, so an immediate BYE from the peer finds it
         core.dialogs.lock().insert(id.clone(), state);
+        core.ctx.transports.send(peer, ack);
         (Dialog::new(core.clone(), id, self.call_id.clone(), rx), negotiated)
     }
 }

@@ -71,11 +71,10 @@ impl SipUri {
             Some(q) => (&after[..q], Some(after[q + 1..].to_string())),
             None => (after, None),
         };
-        if let Some(u) = user {
-            if u.is_empty() {
+        if let Some(u) = user
+            && u.is_empty() {
                 return Err(UriError::Malformed("empty user part"));
             }
-        }
         let (hostport, params) = split_params(hostpart);
         let (host, port) = parse_hostport(hostport)?;
         Ok(SipUri {
@@ -135,13 +134,12 @@ pub fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+        if b[i] == b'%' && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
                 out.push(h * 16 + l);
                 i += 3;
                 continue;
             }
-        }
         out.push(b[i]);
         i += 1;
     }

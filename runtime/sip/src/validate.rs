@@ -132,16 +132,14 @@ fn classify(msg: &Message) -> Result<Parsed, Fail> {
     if cseq_method != method {
         return Err(bad("CSeq method does not match the request method".into()));
     }
-    if let Some(mf) = msg.header("Max-Forwards") {
-        if !digits_within(mf, 255) {
+    if let Some(mf) = msg.header("Max-Forwards")
+        && !digits_within(mf, 255) {
             return Err(bad("bad Max-Forwards".into()));
         }
-    }
-    if let Some(e) = msg.header("Expires") {
-        if !digits_within(e, u32::MAX as u64) {
+    if let Some(e) = msg.header("Expires")
+        && !digits_within(e, u32::MAX as u64) {
             return Err(bad("bad Expires".into()));
         }
-    }
     let from = match msg.header("From").map(NameAddr::parse) {
         Some(Ok(f)) => f,
         Some(Err(e)) => return Err(bad(format!("From: {e}"))),
@@ -158,11 +156,10 @@ fn classify(msg: &Message) -> Result<Parsed, Fail> {
         }
         match NameAddr::parse(c) {
             Ok(n) => {
-                if let Some(e) = n.param("expires") {
-                    if !digits_within(e, u32::MAX as u64) {
+                if let Some(e) = n.param("expires")
+                    && !digits_within(e, u32::MAX as u64) {
                         return Err(bad("bad Contact expires".into()));
                     }
-                }
             }
             Err(e) => return Err(bad(format!("Contact: {e}"))),
         }
@@ -231,24 +228,21 @@ pub fn check_response(msg: &Message) -> Result<Via, String> {
         }
     }
     msg.header("CSeq").and_then(parse_cseq).ok_or("malformed CSeq")?;
-    if let Some(e) = msg.header("Expires") {
-        if !digits_within(e, u32::MAX as u64) {
+    if let Some(e) = msg.header("Expires")
+        && !digits_within(e, u32::MAX as u64) {
             return Err("bad Expires".into());
         }
-    }
-    if let Some(mf) = msg.header("Max-Forwards") {
-        if !digits_within(mf, 255) {
+    if let Some(mf) = msg.header("Max-Forwards")
+        && !digits_within(mf, 255) {
             return Err("bad Max-Forwards".into());
         }
-    }
     for c in msg.headers_named("Contact") {
         if c.trim() != "*" {
             let n = NameAddr::parse(c).map_err(|e| format!("Contact: {e}"))?;
-            if let Some(e) = n.param("expires") {
-                if !digits_within(e, u32::MAX as u64) {
+            if let Some(e) = n.param("expires")
+                && !digits_within(e, u32::MAX as u64) {
                     return Err("bad Contact expires".into());
                 }
-            }
         }
     }
     NameAddr::parse(msg.header("From").unwrap_or_default()).map_err(|e| format!("From: {e}"))?;

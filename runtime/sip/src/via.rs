@@ -41,7 +41,7 @@ impl Via {
             let end = if i < 2 {
                 rest.find('/')?
             } else {
-                rest.find(|c: char| c == ' ' || c == '\t')?
+                rest.find([' ', '\t'])?
             };
             let tok = rest[..end].trim();
             if tok.is_empty() || !tok.bytes().all(crate::message::is_token_char) {

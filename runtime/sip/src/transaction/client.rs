@@ -92,19 +92,20 @@ impl ClientTable {
     ) -> mpsc::UnboundedReceiver<ClientEvent> {
         let (tx, rx) = mpsc::unbounded_channel();
         let invite = key.method == "INVITE";
-        ctx.transports.send(peer, request.clone());
         if !peer.transport.reliable() {
             let k = if invite { TimerKind::A } else { TimerKind::E };
             ctx.timers.schedule(ctx.t.t1, ev(&key, k, 0));
         }
         ctx.timers.schedule(ctx.t.t64(), ev(&key, if invite { TimerKind::B } else { TimerKind::F }, 0));
-        self.txs.lock().insert(
+        // insert before sending: on loopback the first response can beat the insert otherwise
+        let mut txs = self.txs.lock();
+        txs.insert(
             key,
             ClientTx {
                 invite,
                 state: State::Calling,
                 peer,
-                request,
+                request: request.clone(),
                 interval: ctx.t.t1,
                 epoch: 0,
                 events: tx,
@@ -112,6 +113,8 @@ impl ClientTable {
                 ack_bytes: None,
             },
         );
+        drop(txs);
+        ctx.transports.send(peer, request);
         rx
     }
 

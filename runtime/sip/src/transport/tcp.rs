@@ -110,11 +110,10 @@ impl TcpTransport {
 
     /// Queues `data` for `to`, connecting first if there is no connection yet.
     pub fn send(&self, to: SocketAddr, data: Bytes) {
-        if let Some(tx) = self.conns.lock().get(&to) {
-            if tx.send(data.clone()).is_ok() {
+        if let Some(tx) = self.conns.lock().get(&to)
+            && tx.send(data.clone()).is_ok() {
                 return;
             }
-        }
         let this = self.clone();
         tokio::spawn(async move {
             match TcpStream::connect(to).await {
