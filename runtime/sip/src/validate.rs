@@ -7,8 +7,9 @@ use crate::message::{Message, StartLine, parse_cseq};
 use crate::uri::{NameAddr, SipUri, UriError};
 use crate::via::Via;
 
-/// Option tags we implement (a Require naming anything else gets 420).
-pub const SUPPORTED_EXTENSIONS: &[&str] = &["timer", "path", "outbound"];
+/// Option tags we implement (a Require naming anything else gets 420). Empty on purpose:
+/// claiming `timer`, `path` or `outbound` would oblige us to behaviour we do not have.
+pub const SUPPORTED_EXTENSIONS: &[&str] = &[];
 
 /// Body types we understand.
 pub const ACCEPTED_BODY_TYPES: &[&str] = &["application/sdp", "multipart/mixed", "application/dtmf-relay", "application/dtmf"];

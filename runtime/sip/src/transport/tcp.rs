@@ -13,6 +13,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
+/// Connections silent for this long are closed.
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 type Conns = Arc<Mutex<HashMap<SocketAddr, mpsc::UnboundedSender<Bytes>>>>;
 
 /// TCP listener plus the table of live connections.
@@ -77,9 +80,11 @@ impl TcpTransport {
             let mut buf = vec![0u8; 16384];
             let peer = Peer { transport: Transport::Tcp, addr: remote };
             'conn: loop {
-                let n = match rd.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
+                // an idle connection (no keep-alive, no traffic) is closed so scanners cannot
+                // pile up sockets; phones send CRLF keep-alives or re-REGISTER well within this
+                let n = match tokio::time::timeout(IDLE_TIMEOUT, rd.read(&mut buf)).await {
+                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+                    Ok(Ok(n)) => n,
                 };
                 dec.push(&buf[..n]);
                 loop {
