@@ -165,7 +165,8 @@ fn client_for(reference: &Reference, options: &OciOptions, text: &str) -> Result
     if is_loopback(&registry) {
         plain.push(registry);
     }
-    let config = ClientConfig { protocol: ClientProtocol::HttpsExcept(plain), ..Default::default() };
+    // Monolithic blob uploads: one POST+PUT per blob instead of POST/PATCH/PUT; plugins are small.
+    let config = ClientConfig { protocol: ClientProtocol::HttpsExcept(plain), use_monolithic_push: true, ..Default::default() };
     Client::try_from(config).map_err(|e| registry_err(text, format!("cannot build HTTP client: {e}")))
 }
 
