@@ -132,9 +132,11 @@ async fn email_goes_through_smtp() {
     assert!(wf.notification(&bad.id).unwrap().unwrap().status.contains("not an e-mail address"));
 }
 
+type Seen = Arc<parking_lot::Mutex<Vec<(HeaderMap, String)>>>;
+
 /// A receiver that verifies the signature the way the firm's app would.
 async fn receiver(
-    State((secret, seen)): State<(Vec<u8>, Arc<parking_lot::Mutex<Vec<(HeaderMap, String)>>>)>,
+    State((secret, seen)): State<(Vec<u8>, Seen)>,
     headers: HeaderMap,
     body: String,
 ) -> StatusCode {

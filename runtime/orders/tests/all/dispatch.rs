@@ -132,3 +132,20 @@ fn responsibility_table_parses_from_toml() {
     let e = bad.validate().unwrap_err().to_string();
     assert!(e.contains("orders.dispatch[0]") && e.contains("plumbing"), "{e}");
 }
+
+#[test]
+fn the_readme_config_example_parses_and_validates() {
+    #[derive(serde::Deserialize)]
+    struct Runtime {
+        orders: courtyard_orders::OrdersConfig,
+    }
+    let readme = include_str!("../../README.md");
+    let start = readme.find("```toml\n").expect("README has a toml block") + 8;
+    let len = readme[start..].find("```").unwrap();
+    let rt: Runtime = toml::from_str(&readme[start..start + len]).unwrap();
+    rt.orders.validate().unwrap();
+    assert_eq!(rt.orders.dispatch[0].chain.len(), 3);
+    assert_eq!(rt.orders.sla.contacts["chairman"].name, "郑董");
+    assert_eq!(rt.orders.on_duty.shifts[0].days, vec![1, 2, 3, 4, 5]);
+    assert!(rt.orders.sms.is_some() && rt.orders.email.is_some() && rt.orders.webhook.is_some());
+}
