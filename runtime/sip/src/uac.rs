@@ -232,7 +232,10 @@ impl Uac {
 pub(crate) async fn invite(core: Arc<Core>, inv: OutboundInvite) -> Result<OutboundCall, SipError> {
     let next_hop = match inv.proxy {
         Some(p) => p,
-        None => uri_target(&inv.target).ok_or_else(|| SipError::BadTarget(inv.target.clone()))?,
+        None => match uri_target(&inv.target) {
+            Some(a) => a,
+            None => resolve(&inv.target).await.ok_or_else(|| SipError::BadTarget(inv.target.clone()))?,
+        },
     };
     let target_user = crate::uri::SipUri::parse(&inv.target)
         .map_err(|_| SipError::BadTarget(inv.target.clone()))?
@@ -354,6 +357,18 @@ async fn run(uac: Uac, tx: mpsc::Sender<CallProgress>, mut cancel_rx: oneshot::R
             }
         }
     }
+}
+
+/// A/AAAA lookup of the target's host (no SRV/NAPTR: trunks are configured with host:port).
+async fn resolve(target: &str) -> Option<SocketAddr> {
+    let u = crate::uri::SipUri::parse(target).ok()?;
+    if u.host.is_empty() {
+        return None;
+    }
+    let port = u.port.unwrap_or(5060);
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((u.host.as_str(), port)).await.ok()?.collect();
+    // our sockets are usually IPv4: prefer an A record
+    addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()).copied()
 }
 
 fn send_cancel(uac: &Uac, key: &ClientKey, cseq: u32) {

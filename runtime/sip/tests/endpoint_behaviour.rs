@@ -283,3 +283,23 @@ async fn an_offer_without_g711_gets_488_with_a_reason() {
     assert!(final_resp.contains("Warning: 304 "), "{final_resp}");
     assert_eq!(stats.answered.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunk_named_by_host_name_is_resolved() {
+    let (uas, _) = start_uas(loopback_config()).await;
+    let uac = uac_endpoint().await;
+    let target = format!("sip:nobody@localhost:{}", uas.local_addr().port());
+    let mut out = uac.invite(OutboundInvite::new(target, "4008123456", media())).await.expect("resolved");
+    loop {
+        match next(&mut out).await {
+            CallProgress::Failed { status, .. } => {
+                assert_eq!(status, 404, "the test UAS answers unknown numbers with 404");
+                break;
+            }
+            CallProgress::Answered { .. } => panic!("unexpected answer"),
+            _ => {}
+        }
+    }
+    let bad = uac.invite(OutboundInvite::new("sip:x@no-such-host.invalid", "1", media())).await;
+    assert!(matches!(bad, Err(courtyard_sip::SipError::BadTarget(_))));
+}
