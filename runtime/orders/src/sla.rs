@@ -198,7 +198,11 @@ impl Scheduler {
                         Err(e) => tracing::warn!(order = %o.id, error = %e, "auto-dispatch failed"),
                     }
                 } else if o.state == OrderState::Dispatched {
-                    rep.requeued += ensure_assignee_notified(&self.store, &self.table, &o).await?.len();
+                    // under the dispatch lock, re-read: a dispatch running now queues its own
+                    let _g = wf.dispatch_lock.lock().await;
+                    if let Some(cur) = self.store.get_order(&o.id)? {
+                        rep.requeued += ensure_assignee_notified(&self.store, &self.table, &cur).await?.len();
+                    }
                 }
                 let now = self.clock.now();
                 let due: Vec<SlaLevel> = self.ladder.due(&o, now).cloned().collect();

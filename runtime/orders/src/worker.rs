@@ -45,6 +45,8 @@ pub struct Worker {
     channels: Channels,
     cfg: WorkerConfig,
     clock: Arc<dyn Clock>,
+    /// One pass at a time, so a notification is never in two attempts at once.
+    pass: tokio::sync::Mutex<()>,
 }
 
 enum Outcome {
@@ -57,7 +59,7 @@ enum Outcome {
 impl Worker {
     /// A worker over the store's `ntf/` records.
     pub fn new(store: Arc<Store>, channels: Channels, cfg: WorkerConfig, clock: Arc<dyn Clock>) -> Worker {
-        Worker { store, channels, cfg, clock }
+        Worker { store, channels, cfg, clock, pass: tokio::sync::Mutex::new(()) }
     }
 
     /// Delay before the attempt after `attempts` failures.
@@ -75,6 +77,7 @@ impl Worker {
 
     /// One pass: every notification due now gets one attempt.
     pub async fn run_once(&self) -> Result<DeliveryPass, OrdersError> {
+        let _g = self.pass.lock().await;
         let now = self.clock.now();
         let due = self.store.list::<Notification>(|n| n.is_due(now), 0, BATCH)?.items;
         let mut pass = DeliveryPass { attempted: due.len(), ..Default::default() };

@@ -33,7 +33,10 @@ pub struct Workflow {
     wake: Notify,
     /// Serializes dispatch decisions (read state → choose assignee → transition) in this process,
     /// so the scheduler's auto-dispatch and an agent's dispatch cannot both assign a new order.
-    dispatch_lock: Mutex<()>,
+    pub(crate) dispatch_lock: Mutex<()>,
+    /// One scheduler pass at a time (the loop and an ops call could otherwise both find a level
+    /// unrecorded and queue its notifications twice).
+    scan_lock: Mutex<()>,
 }
 
 /// The running background loops; dropping it leaves them running, [`WorkflowHandle::shutdown`]
@@ -83,7 +86,7 @@ impl Workflow {
             ladder: Ladder::from_config(&cfg),
             clock: clock.clone(),
         };
-        Ok(Workflow { store, cfg, clock, table, worker, scheduler, wake: Notify::new(), dispatch_lock: Mutex::new(()) })
+        Ok(Workflow { store, cfg, clock, table, worker, scheduler, wake: Notify::new(), dispatch_lock: Mutex::new(()), scan_lock: Mutex::new(()) })
     }
 
     /// Build and spawn the delivery worker and the SLA scheduler (call inside a tokio runtime).
@@ -300,6 +303,7 @@ impl Workflow {
 
     /// One scheduler pass (auto-dispatch, dispatch-notification repair, escalation).
     pub async fn scan_once(&self) -> Result<ScanReport, OrdersError> {
+        let _g = self.scan_lock.lock().await;
         let r = self.scheduler.scan(self).await?;
         if !r.fired.is_empty() || r.requeued > 0 {
             self.wake.notify_one();

@@ -62,4 +62,8 @@ async fn figures_notifications_delivered_per_second() {
     let el = t.elapsed();
     assert_eq!(gw.received().len(), n);
     println!("delivered {n} SMS (concurrency 8, durable status) in {el:?}: {:.0}/s", n as f64 / el.as_secs_f64());
+    let t = Instant::now();
+    let p = wf.deliver_once().await.unwrap();
+    assert_eq!(p.attempted, 0);
+    println!("idle worker pass over {n} delivered records: {:?}", t.elapsed());
 }
