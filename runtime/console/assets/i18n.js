@@ -1,0 +1,86 @@
+// Chinese by default, English switchable; the choice is kept in localStorage.
+const D = {
+  'app.title': ['物业客服控制台', 'Courtyard Service Console'],
+  'lang.switch': ['English', '中文'],
+  'login.user': ['用户名', 'User name'], 'login.password': ['密码', 'Password'],
+  'login.submit': ['登录', 'Sign in'], 'login.logout': ['退出', 'Sign out'],
+  'login.failed': ['用户名或密码错误，请重新输入', 'Wrong user name or password, please try again'],
+  'ws.connecting': ['连接中', 'Connecting'], 'ws.live': ['实时', 'Live'], 'ws.down': ['已断开，重连中', 'Disconnected, retrying'],
+  'nav.desk': ['坐席工作台', 'Agent desktop'], 'nav.wall': ['监控大屏', 'Wallboard'], 'nav.admin': ['系统管理', 'Admin'], 'nav.reports': ['统计报表', 'Reports'],
+  'state.ready': ['示闲', 'Ready'], 'state.not-ready': ['示忙', 'Not ready'], 'state.break': ['小休', 'Break'], 'state.wrap-up': ['话后', 'Wrap-up'],
+  'state.logged-out': ['未登录', 'Logged out'], 'state.ringing': ['振铃', 'Ringing'], 'state.on-call': ['通话中', 'On call'],
+  'state.login': ['签入', 'Log in to queues'], 'state.logout': ['签出', 'Log out of queues'],
+  'state.reason': ['示忙原因', 'Reason'], 'state.current': ['当前状态', 'Current state'],
+  'state.changed': ['状态已切换为', 'State changed to'],
+  'reason.meeting': ['会议', 'Meeting'], 'reason.training': ['培训', 'Training'], 'reason.admin': ['事务处理', 'Paperwork'], 'reason.meal': ['用餐', 'Meal'],
+  'na': ['暂不可用', 'not available yet'],
+  'na.endpoint': ['该功能需要的接口尚未提供（{ep}），请联系管理员', 'The endpoint this needs is not available yet ({ep}); ask the administrator'],
+  'na.hook': ['运行时尚未接入该功能（{ep}）', 'The runtime has not wired this yet ({ep})'],
+  'err.auth': ['登录已过期，请重新登录', 'Your session expired, please sign in again'],
+  'err.forbidden': ['当前角色无此权限：{msg}', 'Your role may not do this: {msg}'],
+  'err.network': ['网络错误，请检查与服务器的连接后重试', 'Network error: check the connection to the server and retry'],
+  'err.generic': ['操作失败：{msg}', 'Failed: {msg}'],
+  'pop.title': ['来电弹屏', 'Screen pop'], 'pop.waiting': ['等待来电', 'Waiting for calls'],
+  'pop.ringing': ['来电振铃中（尚未接听）', 'Incoming call ringing (not answered yet)'], 'pop.answered': ['通话中', 'On call'],
+  'pop.unknown': ['未登记来电，请快速登记', 'Unknown caller: quick registration'], 'pop.owner': ['业主', 'Owner'],
+  'pop.units': ['房屋', 'Units'], 'pop.arrears': ['欠费', 'Arrears'], 'pop.none': ['无', 'none'],
+  'pop.orders': ['未完结工单', 'Open work orders'], 'pop.calls': ['最近来电', 'Last calls'], 'pop.queue': ['队列', 'Queue'], 'pop.waited': ['已等待', 'Waited'],
+  'pop.pick': ['该号码对应多位住户/房屋，请选择', 'This number matches several residents/units: pick one'],
+  'pop.ended': ['通话已结束，请选择话后处理代码', 'Call ended: pick a wrap-up code'],
+  'pop.failed': ['弹屏查询失败：{msg}。可在下方按号码手工查询', 'Screen pop failed: {msg}. Search the caller by number below'],
+  'reg.title': ['快速登记', 'Quick registration'], 'reg.name': ['姓名', 'Name'], 'reg.unit': ['房屋编号（如 xfhy-3-2-502）', 'Unit id (e.g. xfhy-3-2-502)'],
+  'reg.role': ['身份', 'Role'], 'reg.owner': ['业主', 'Owner'], 'reg.tenant': ['租户', 'Tenant'], 'reg.save': ['登记', 'Register'], 'reg.done': ['已登记', 'Registered'],
+  'order.title': ['新建工单', 'New work order'], 'order.category': ['类别', 'Category'], 'order.desc': ['问题描述', 'Description'], 'order.priority': ['优先级', 'Priority'],
+  'order.create': ['创建工单', 'Create order'], 'order.created': ['工单已创建：{id}（录音将自动关联）', 'Work order {id} created (recording attached automatically)'],
+  'order.update': ['更新工单', 'Update order'], 'order.note': ['备注', 'Note'], 'order.to': ['流转到', 'Move to'], 'order.updated': ['工单已更新', 'Work order updated'],
+  'order.needcall': ['请在来电弹屏后创建工单（需要来电号码）', 'Create the order from a popped call (the caller number is needed)'],
+  'order.desc.required': ['请填写问题描述', 'Please enter a description'],
+  'cat.repair': ['报修', 'Repair'], 'cat.complaint': ['投诉', 'Complaint'], 'cat.suggestion': ['建议', 'Suggestion'], 'cat.inquiry': ['咨询', 'Inquiry'],
+  'pri.low': ['低', 'Low'], 'pri.normal': ['普通', 'Normal'], 'pri.high': ['高', 'High'], 'pri.urgent': ['紧急', 'Urgent'],
+  'kb.title': ['知识库', 'Knowledge base'], 'kb.search': ['搜索，如：燃气怎么开户', 'Search, e.g. gas account'], 'kb.none': ['没有找到相关条目', 'No matching article'],
+  'lookup.title': ['号码查询', 'Caller lookup'], 'lookup.go': ['查询', 'Look up'],
+  'missed.title': ['未接来电', 'Missed calls'], 'missed.callback': ['回拨', 'Call back'], 'missed.empty': ['暂无未接来电', 'No missed calls'],
+  'wrap.title': ['话后处理代码', 'Wrap-up code'], 'wrap.save': ['提交', 'Submit'], 'wrap.saved': ['话后代码已记录', 'Wrap-up code recorded'],
+  'wrap.resolved': ['已解决', 'Resolved'], 'wrap.order': ['已建工单', 'Order created'], 'wrap.transfer': ['已转接', 'Transferred'], 'wrap.info': ['咨询答复', 'Information given'], 'wrap.wrong': ['打错电话', 'Wrong number'],
+  'call.transfer': ['转接', 'Transfer'], 'call.dial': ['外呼', 'Click to call'], 'call.number': ['号码', 'Number'],
+  'wall.queues': ['队列实时', 'Queues (live)'], 'wall.waiting': ['排队数', 'Waiting'], 'wall.longest': ['最长等待', 'Longest wait'],
+  'wall.sl': ['服务水平', 'Service level'], 'wall.abandon': ['放弃率', 'Abandon rate'], 'wall.asa': ['平均应答', 'ASA'], 'wall.aht': ['平均处理', 'AHT'],
+  'wall.agents': ['坐席状态', 'Agents'], 'wall.agent': ['坐席', 'Agent'], 'wall.state': ['状态', 'State'], 'wall.since': ['持续', 'Time in state'],
+  'wall.calls': ['排队中的来电', 'Calls waiting'], 'wall.caller': ['来电号码', 'Caller'], 'wall.queue': ['队列', 'Queue'],
+  'wall.listen': ['监听', 'Listen'], 'wall.whisper': ['耳语', 'Whisper'], 'wall.barge': ['强插', 'Barge'], 'wall.ext': ['主管分机', 'Supervisor extension'],
+  'wall.overdue': ['超时工单（按升级级别）', 'Overdue work orders by escalation level'], 'wall.level': ['级别', 'Level'],
+  'wall.supervise.ok': ['已发起{mode}，请留意分机 {ext} 振铃', '{mode} started: your extension {ext} will ring'],
+  'wall.supervise.503': ['监听/耳语/强插暂不可用：运行时未接入（503）。请检查通话是否仍在进行，或联系管理员', 'Listen/whisper/barge not available: the runtime answered 503. Check the call is still up or ask the administrator'],
+  'wall.ext.required': ['请先填写主管分机号', 'Enter your supervisor extension first'],
+  'wall.events': ['实时事件', 'Live events'], 'wall.kpi.na': ['ACD 指标接口暂不可用（GET /api/v1/acd/snapshot），仅显示实时事件推算的排队', 'ACD KPI endpoint not available yet (GET /api/v1/acd/snapshot); showing queue state from live events only'],
+  'admin.plugins': ['插件与流程', 'Plugins & flows'], 'admin.routes': ['路由表', 'Route table'], 'admin.queues': ['队列', 'Queues'], 'admin.agents': ['坐席', 'Agents'], 'admin.users': ['用户', 'Users'],
+  'admin.hours': ['工作时间与节假日', 'Working hours & holidays'], 'admin.ann': ['公告', 'Announcements'], 'admin.blacklist': ['黑名单', 'Blacklist'], 'admin.trunks': ['中继', 'SIP trunks'],
+  'admin.activate': ['启用', 'Activate'], 'admin.rollback': ['回滚', 'Roll back'], 'admin.upload': ['上传插件包', 'Upload package'],
+  'admin.version': ['版本', 'Version'], 'admin.active': ['当前', 'Active'], 'admin.calls': ['呼叫数', 'Calls'], 'admin.failures': ['故障', 'Failures'], 'admin.completed': ['完成', 'Completed'], 'admin.hangups': ['挂机', 'Hang-ups'],
+  'admin.rolledback': ['已回滚 {flow}，新来电使用 {v}', 'Rolled back {flow}; new calls use {v}'], 'admin.activated': ['已启用 {flow} {v}', 'Activated {flow} {v}'],
+  'admin.confirm.rollback': ['确定回滚流程 {flow} 到上一版本？', 'Roll back flow {flow} to the previous version?'],
+  'admin.add': ['添加', 'Add'], 'admin.delete': ['删除', 'Delete'], 'admin.save': ['保存', 'Save'], 'admin.saved': ['已保存', 'Saved'], 'admin.deleted': ['已删除', 'Deleted'],
+  'rep.range': ['日期范围', 'Date range'], 'rep.load': ['查询', 'Load'], 'rep.csv': ['导出 CSV', 'Export CSV'],
+  'rep.perhour': ['每小时来电', 'Calls per hour'], 'rep.perday': ['每日来电', 'Calls per day'], 'rep.kpi': ['队列指标（ACD 口径）', 'Queue KPIs (ACD definitions)'],
+  'rep.agents': ['坐席报表', 'Per-agent report'], 'rep.funnel': ['IVR 路径漏斗', 'IVR path funnel'], 'rep.flows': ['流程版本对比', 'Flow versions compared'],
+  'rep.orders': ['工单统计', 'Work orders'], 'rep.sla': ['SLA 超时', 'SLA breaches'], 'rep.qa': ['录音与质检', 'Recordings & QA'], 'rep.staffing': ['排班测算（Erlang C）', 'Staffing (Erlang C)'],
+  'rep.cdrs': ['通话记录', 'Calls'], 'rep.total': ['总数', 'Total'], 'rep.score': ['评分', 'Score'], 'rep.qa.save': ['保存评分', 'Save score'],
+  'rep.containment': ['IVR 自助完成率', 'Containment'], 'rep.ivrabandon': ['IVR 内放弃', 'Abandoned in IVR'], 'rep.ivrtime': ['平均 IVR 时长', 'Average IVR time'],
+  'rep.callsh': ['每小时来电量', 'Calls per hour'], 'rep.ahts': ['平均处理时长(秒)', 'AHT (s)'], 'rep.target': ['目标服务水平', 'Target service level'], 'rep.within': ['应答时限(秒)', 'Answer within (s)'],
+  'rep.agentsneeded': ['所需坐席', 'Agents needed'], 'rep.erlangs': ['话务量(Erl)', 'Traffic (Erl)'], 'rep.calc': ['计算', 'Calculate'],
+  'rep.bycat': ['按类别', 'By category'], 'rep.byestate': ['按小区', 'By estate'], 'rep.bystate': ['按状态', 'By state'],
+  'common.loading': ['加载中…', 'Loading…'], 'common.empty': ['暂无数据', 'No data'], 'common.close': ['关闭', 'Close'], 'common.refresh': ['刷新', 'Refresh'], 'common.play': ['播放', 'Play'],
+};
+let lang = localStorage.getItem('courtyard.lang') || 'zh';
+export function getLang() { return lang; }
+export function setLang(l) { lang = l; localStorage.setItem('courtyard.lang', l); document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en'; applyI18n(document); }
+export function t(key, vars) {
+  const e = D[key];
+  let s = e ? e[lang === 'zh' ? 0 : 1] : key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, v);
+  return s;
+}
+export function applyI18n(root) {
+  root.querySelectorAll('[data-i18n]').forEach(n => { n.textContent = t(n.dataset.i18n); });
+  root.querySelectorAll('[data-i18n-ph]').forEach(n => { n.placeholder = t(n.dataset.i18nPh); });
+}
