@@ -95,6 +95,7 @@ function renderPop() {
   el.replaceChildren();
   el.className = 'card' + (call ? (call.status === 'ringing' ? ' pop' : ' pop answered') : '');
   if (!call && !pop) { el.append(h('h2', {}, t('pop.title')), h('p', { class: 'muted' }, t('pop.waiting'))); return; }
+  if (!call) el.append(h('h2', { id: 'pop-status' }, `${t('lookup.title')}: ${pop.number || ''}`));
   if (call) {
     const status = { ringing: 'pop.ringing', answered: 'pop.answered', ended: 'pop.ended', 'offer-ended': 'pop.ended' }[call.status] || 'pop.title';
     el.append(h('h2', { id: 'pop-status' }, t(status)),
@@ -215,7 +216,7 @@ function kbCard() {
       : [h('p', { class: 'muted' }, t('kb.none'))]));
   };
   return h('section', { class: 'card' }, h('h2', {}, t('kb.title')),
-    h('form', { class: 'row', onsubmit: e => { e.preventDefault(); go(e.target.querySelector('button')); } }, q, h('button', { type: 'submit' }, '🔍')), out);
+    h('form', { class: 'row', onsubmit: e => { e.preventDefault(); go(e.target.querySelector('button')); } }, q, h('button', { type: 'submit' }, t('lookup.go'))), out);
 }
 function missedCard() { E.missed = h('div', { id: 'missed-list', class: 'list' }); return h('section', { class: 'card' }, h('h2', {}, t('missed.title')), E.missed); }
 async function loadMissed() {

@@ -45,7 +45,7 @@ function show(k) {
 }
 function chart(id, option) {
   const n = h('div', { class: 'chart', id });
-  queueMicrotask(() => { if (!window.echarts) { n.replaceChildren(na({ message: 'ECharts missing' })); return; } const c = window.echarts.init(n); c.setOption(option); charts.push(c); });
+  queueMicrotask(() => { if (!window.echarts) { n.replaceChildren(na({ message: 'ECharts missing' })); return; } const c = window.echarts.init(n); c.setOption({ textStyle: { fontFamily: getComputedStyle(document.body).fontFamily }, ...option }); charts.push(c); });
   return n;
 }
 const card = (title, ...kids) => h('section', { class: 'card' }, h('h2', {}, title), ...kids);

@@ -175,3 +175,49 @@ async fn quick_registration_uses_the_callers_number() {
     let pop: Value = env.http.get(format!("{}/console/api/pop/call-2", env.base)).bearer_auth(&agent).send().await.unwrap().json().await.unwrap();
     assert_eq!(pop["view"]["residents"][0]["name"], "王芳");
 }
+
+/// The real ACD's events (not hand-written JSON) drive the console: `offer_started` serialized
+/// by courtyard-acd reaches the agent's WebSocket masked and pops the right owner by call id.
+#[tokio::test]
+async fn real_acd_offer_pops_the_owner_before_the_phone_is_answered() {
+    use courtyard_acd::{Acd, AcdConfig, AgentConfig, AgentDialer, AgentLeg, CallRef, NoSupervision, QueueConfig, RequestedState, RingRequest, RingResult, TokioClock};
+
+    /// A phone that rings and is never picked up: the pop must not depend on answering.
+    struct NeverAnswers;
+    impl AgentDialer for NeverAnswers {
+        fn ring(&self, _req: RingRequest) -> courtyard_acd::BoxFuture<'static, RingResult> {
+            Box::pin(futures::future::pending())
+        }
+        fn release(&self, _leg: AgentLeg) {}
+    }
+
+    let env = start().await;
+    let config = AcdConfig { queues: vec![QueueConfig::new("repair")], agents: vec![AgentConfig::new("8001").skill("repair", 5)], ..AcdConfig::default() };
+    let acd = Acd::spawn(config, TokioClock::new(), Arc::new(NeverAnswers), Arc::new(NoSupervision)).unwrap();
+    let mut rx = acd.subscribe();
+    let tx = env.events.clone();
+    tokio::spawn(async move {
+        while let Ok(ev) = rx.recv().await {
+            let _ = tx.send(serde_json::to_value(&ev).unwrap());
+        }
+    });
+    let token = env.login("8001", "demo8001").await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(env.ws_url(&token)).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    acd.agent_login("8001", "8001").await.unwrap();
+    acd.set_state("8001", RequestedState::Ready).await.unwrap();
+    let mut call = CallRef::new("sip-call-7", "13800138000");
+    call.data_ref = Some("r-zw".into());
+    let _ticket = acd.enqueue(call, "repair").await.unwrap();
+    let offer = loop {
+        let ev = next_json(&mut ws).await;
+        if ev["type"] == "offer_started" {
+            break ev;
+        }
+    };
+    assert_eq!(offer["agent_id"], "8001");
+    assert_eq!(offer["caller"], "138****8000");
+    let pop: Value = env.http.get(format!("{}/console/api/pop/sip-call-7", env.base)).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(pop["view"]["residents"][0]["name"], "张伟", "{pop}");
+    assert_eq!(pop["offer"]["queue"], "repair");
+}
