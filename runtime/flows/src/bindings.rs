@@ -7,6 +7,7 @@
 //! stays synchronous.
 
 /// Bindings of world `inbound-flow` (owns the shared interface types).
+#[allow(missing_docs)] // generated; the WIT file documents each item
 pub mod inbound {
     wasmtime::component::bindgen!({
         world: "inbound-flow",
@@ -18,6 +19,7 @@ pub mod inbound {
 }
 
 /// Bindings of world `outbound-flow` (interfaces shared with [`inbound`]).
+#[allow(missing_docs)] // generated; the WIT file documents each item
 pub mod outbound {
     wasmtime::component::bindgen!({
         world: "outbound-flow",

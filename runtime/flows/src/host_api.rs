@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::policy::FlowFailure;
 use crate::wit::{
     Bill, CallError, CallInfo, Channel, CollectOptions, Collected, Estate, Level, NewOrder, Order,
     QueueOutcome, RecordOptions, Recording, Resident, Segment, ServiceError, Unit, WarrantyItem,
@@ -47,6 +48,8 @@ pub trait CallControl: Send + Sync {
     async fn mark(&self, node: &str);
     /// A plugin log line for this call's trace (the host already emits it to `tracing`).
     async fn log(&self, _level: Level, _message: &str) {}
+    /// The plugin failed on this call (for the call record); the failure policy runs next.
+    async fn flow_failed(&self, _failure: &FlowFailure) {}
 }
 
 /// Who is calling: caller number to residents, units and estates (`directory` interface).

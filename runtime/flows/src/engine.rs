@@ -1,0 +1,191 @@
+//! The process-wide plugin engine: one wasmtime `Engine`, its instance pool, the epoch ticker,
+//! the instantiation semaphore, the component cache and the failure counters.
+//!
+//! Why pooling: a call center instantiates one plugin per call, thousands of times a minute; the
+//! pooling allocator pre-reserves instance slots and, with copy-on-write memory images and
+//! keep-resident pages, makes instantiation a few tens of microseconds. A Rust component uses
+//! about three core instances, so the pool holds four core instances per allowed concurrent call.
+//! The semaphore in front of instantiation turns pool exhaustion into waiting (bounded by
+//! `instance_wait`) instead of an instantiation error.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::cache::{CacheError, ComponentCache};
+use crate::limits::PluginLimits;
+use crate::stats::FailureCounters;
+
+/// Extra pool slots beyond `max_concurrent_instances`, for canaries during an install.
+const CANARY_HEADROOM: u32 = 4;
+
+/// Settings of the plugin host (one per process).
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Plugin instances alive at once (≈ concurrent calls in plugins); sizes the pool.
+    pub max_concurrent_instances: u32,
+    /// Ceiling of any plugin's memory cap (per-plugin caps above it are refused at install).
+    pub max_memory_bytes: usize,
+    /// Epoch tick period: the granularity of CPU budgets and of yielding.
+    pub epoch_tick: Duration,
+    /// Where compiled components are cached; `None` compiles at every install.
+    pub cache_dir: Option<PathBuf>,
+    /// How long a call waits for a free instance slot before its flow counts as failed.
+    pub instance_wait: Duration,
+    /// A freshly activated version failing this many calls in a row is rolled back (0 = never).
+    pub crash_loop_threshold: u32,
+    /// Limits for plugins installed without their own.
+    pub default_limits: PluginLimits,
+    /// Bytes of each pooled linear memory kept resident between calls (faster reuse).
+    pub memory_keep_resident: usize,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            max_concurrent_instances: 1000,
+            max_memory_bytes: 256 << 20,
+            epoch_tick: Duration::from_millis(10),
+            cache_dir: None,
+            instance_wait: Duration::from_secs(10),
+            crash_loop_threshold: 5,
+            default_limits: PluginLimits::default(),
+            memory_keep_resident: 256 << 10,
+        }
+    }
+}
+
+/// Why the host could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// wasmtime refused the engine configuration (e.g. the pool cannot be reserved).
+    #[error("cannot create the wasm engine: {0}")]
+    Engine(String),
+    /// The epoch ticker thread could not be started.
+    #[error("cannot start the epoch ticker thread: {0}")]
+    Ticker(std::io::Error),
+    /// The cache directory is unusable.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+/// Shared handle to the plugin engine; cheap to clone.
+#[derive(Clone)]
+pub struct FlowHost {
+    pub(crate) inner: Arc<HostInner>,
+}
+
+pub(crate) struct HostInner {
+    pub(crate) engine: Engine,
+    pub(crate) config: HostConfig,
+    permits: Arc<Semaphore>,
+    pub(crate) cache: ComponentCache,
+    pub(crate) counters: FailureCounters,
+    _ticker: EpochTicker,
+}
+
+impl std::fmt::Debug for FlowHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowHost").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+impl FlowHost {
+    /// Create the engine, its pool and the epoch ticker thread.
+    pub fn new(config: HostConfig) -> Result<Self, HostError> {
+        let engine = build_engine(&config).map_err(|e| HostError::Engine(format!("{e:#}")))?;
+        let cache = ComponentCache::open(&engine, config.cache_dir.as_deref())?;
+        // Without the ticker runaway guests would never be stopped: refuse to start.
+        let ticker = EpochTicker::start(engine.clone(), config.epoch_tick).map_err(HostError::Ticker)?;
+        let permits = Arc::new(Semaphore::new(config.max_concurrent_instances as usize));
+        Ok(FlowHost {
+            inner: Arc::new(HostInner {
+                engine,
+                config,
+                permits,
+                cache,
+                counters: FailureCounters::default(),
+                _ticker: ticker,
+            }),
+        })
+    }
+
+    /// The host's settings.
+    pub fn config(&self) -> &HostConfig {
+        &self.inner.config
+    }
+
+    /// Failure counts per plugin name + version, for metrics and the console.
+    pub fn failure_counts(&self) -> Vec<crate::stats::FailureCount> {
+        self.inner.counters.snapshot()
+    }
+
+    /// Instance slots currently free.
+    pub fn free_instance_slots(&self) -> usize {
+        self.inner.permits.available_permits()
+    }
+
+    /// Wait for an instance slot (bounded by `instance_wait`).
+    pub(crate) async fn acquire_slot(&self) -> Option<OwnedSemaphorePermit> {
+        let wait = self.inner.config.instance_wait;
+        match tokio::time::timeout(wait, self.inner.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Some(permit),
+            _ => None,
+        }
+    }
+}
+
+fn build_engine(config: &HostConfig) -> wasmtime::Result<Engine> {
+    let slots = config.max_concurrent_instances.max(1) + CANARY_HEADROOM;
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(slots)
+        .total_core_instances(slots.saturating_mul(4))
+        .total_memories(slots.saturating_mul(2))
+        .total_tables(slots.saturating_mul(4))
+        .total_stacks(slots)
+        .max_memory_size(config.max_memory_bytes)
+        .linear_memory_keep_resident(config.memory_keep_resident)
+        .table_keep_resident(64 << 10);
+    let mut cfg = Config::new();
+    cfg.wasm_component_model(true)
+        .epoch_interruption(true)
+        .memory_init_cow(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&cfg)
+}
+
+/// Thread that advances the engine's epoch every tick; stopped when the host is dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine, tick: Duration) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("courtyard-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(tick);
+                    engine.increment_epoch();
+                }
+            })?;
+        Ok(EpochTicker { stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
