@@ -14,8 +14,10 @@ use std::collections::BTreeMap;
 pub struct OrdersConfig {
     /// Let the scheduler dispatch orders left in `new` when a table row matches.
     pub auto_dispatch: bool,
-    /// Scheduler scan and worker poll period (ms).
+    /// Worker poll period (ms); queued messages from this process wake it at once.
     pub tick_ms: u64,
+    /// SLA scheduler scan period (ms): auto-dispatch latency and escalation granularity.
+    pub scan_ms: u64,
     /// Due time of the 回访 task, hours after the order is done.
     pub callback_due_hours: i64,
     /// Delivery retries.
@@ -39,6 +41,7 @@ impl Default for OrdersConfig {
         OrdersConfig {
             auto_dispatch: true,
             tick_ms: 1000,
+            scan_ms: 5000,
             callback_due_hours: 48,
             worker: WorkerConfig::default(),
             dispatch: vec![],
@@ -63,11 +66,14 @@ pub struct WorkerConfig {
     pub backoff_max_ms: u64,
     /// Deliveries in flight at once.
     pub concurrency: usize,
+    /// Period (ms) of the full pass over all `ntf/` records that finds messages queued by other
+    /// writers (the plugin service); between full passes only known-pending ones are read.
+    pub full_scan_ms: u64,
 }
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        WorkerConfig { max_attempts: 6, backoff_initial_ms: 2000, backoff_max_ms: 600_000, concurrency: 8 }
+        WorkerConfig { max_attempts: 6, backoff_initial_ms: 2000, backoff_max_ms: 600_000, concurrency: 8, full_scan_ms: 30_000 }
     }
 }
 
@@ -329,8 +335,8 @@ pub(crate) fn parse_hhmm(s: &str) -> Result<u32, OrdersError> {
 impl OrdersConfig {
     /// Check every key that can be wrong and say which one and why.
     pub fn validate(&self) -> Result<(), OrdersError> {
-        if self.tick_ms == 0 {
-            return Err(OrdersError::Config("orders.tick_ms must be > 0".into()));
+        if self.tick_ms == 0 || self.scan_ms == 0 {
+            return Err(OrdersError::Config("orders.tick_ms and orders.scan_ms must be > 0".into()));
         }
         if self.worker.max_attempts == 0 || self.worker.concurrency == 0 {
             return Err(OrdersError::Config("orders.worker.max_attempts and concurrency must be > 0".into()));

@@ -21,7 +21,8 @@ use chrono::{DateTime, Duration, FixedOffset};
 use courtyard_store::model::{OrderState, WorkOrder};
 use courtyard_store::{Clock, Store};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use crate::worker::Pending;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 /// States in which timers run.
@@ -64,6 +65,8 @@ pub struct ScanReport {
 #[derive(Debug, Clone)]
 pub struct Ladder {
     levels: Vec<(SlaLevel, OrderState)>,
+    /// Orders at or past this rank have no timer left.
+    max_until: u8,
 }
 
 impl Ladder {
@@ -82,7 +85,8 @@ impl Ladder {
             })
             .collect();
         levels.sort_by_key(|(l, _)| (l.after_hours, l.level));
-        Ladder { levels }
+        let max_until = levels.iter().map(|(_, u)| rank(*u)).max().unwrap_or(0);
+        Ladder { levels, max_until }
     }
 
     /// Levels due for `o` at `now` (timer elapsed, state not yet reached), in ladder order.
@@ -121,6 +125,18 @@ pub struct Scheduler {
     pub(crate) table: Arc<ResponsibilityTable>,
     pub(crate) ladder: Ladder,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) pending: Arc<Pending>,
+    /// (order, level) known to be recorded and (order, dispatch seq) known to be notified, so a
+    /// steady-state scan does no store reads for them. Rebuilt by every scan (closed orders
+    /// drop out); empty after a restart, when the store is asked again.
+    pub(crate) known: parking_lot::Mutex<Known>,
+}
+
+/// What the previous scan confirmed.
+#[derive(Default)]
+pub(crate) struct Known {
+    fired: HashSet<(String, u8)>,
+    notified: HashSet<(String, u32)>,
 }
 
 impl Scheduler {
@@ -130,6 +146,7 @@ impl Scheduler {
         if self.store.get::<EscalationEvent>(&key)?.is_some() {
             return Ok(false);
         }
+        // (the caller consults `known` first; a miss there lands here)
         let mut targets = Vec::new();
         let mut ids = Vec::new();
         let mut fired_at = now;
@@ -161,6 +178,7 @@ impl Scheduler {
                         let mut n = Notification::queued(id.clone(), ch, &to, &escalation_text(o, l, &c.name), now);
                         n.order_id = Some(o.id.clone());
                         self.store.put(&n).await?;
+                        self.pending.add(&id);
                     }
                 }
                 ids.push(id);
@@ -185,7 +203,14 @@ impl Scheduler {
     /// due escalation levels.
     pub(crate) async fn scan(&self, wf: &crate::Workflow) -> Result<ScanReport, OrdersError> {
         let mut rep = ScanReport::default();
+        let prev = std::mem::take(&mut *self.known.lock());
+        let mut next = Known::default();
         for state in OPEN {
+            let timers = rank(state) < self.ladder.max_until;
+            let dispatching = state == OrderState::New && self.cfg.auto_dispatch;
+            if !timers && !dispatching && state != OrderState::Dispatched {
+                continue;
+            }
             let page = self.store.orders_in_state(state, 0, usize::MAX)?;
             for mut o in page.items {
                 rep.orders += 1;
@@ -198,21 +223,30 @@ impl Scheduler {
                         Err(e) => tracing::warn!(order = %o.id, error = %e, "auto-dispatch failed"),
                     }
                 } else if o.state == OrderState::Dispatched {
-                    // under the dispatch lock, re-read: a dispatch running now queues its own
-                    let _g = wf.dispatch_lock.lock().await;
-                    if let Some(cur) = self.store.get_order(&o.id)? {
-                        rep.requeued += ensure_assignee_notified(&self.store, &self.table, &cur).await?.len();
+                    let k = (o.id.clone(), o.history_len);
+                    if !prev.notified.contains(&k) {
+                        // under the dispatch lock, re-read: a dispatch running now queues its own
+                        let _g = wf.dispatch_lock.lock().await;
+                        if let Some(cur) = self.store.get_order(&o.id)? {
+                            let ids = ensure_assignee_notified(&self.store, &self.table, &cur).await?;
+                            ids.iter().for_each(|id| self.pending.add(id));
+                            rep.requeued += ids.len();
+                        }
                     }
+                    next.notified.insert(k);
                 }
                 let now = self.clock.now();
                 let due: Vec<SlaLevel> = self.ladder.due(&o, now).cloned().collect();
                 for l in due {
-                    if self.fire(&o, &l, now).await? {
+                    let k = (o.id.clone(), l.level);
+                    if !prev.fired.contains(&k) && self.fire(&o, &l, now).await? {
                         rep.fired.push((o.id.clone(), l.level));
                     }
+                    next.fired.insert(k);
                 }
             }
         }
+        *self.known.lock() = next;
         Ok(rep)
     }
 }

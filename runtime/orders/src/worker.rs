@@ -16,10 +16,12 @@ use crate::config::WorkerConfig;
 use crate::notify::{Channels, DeliveryError, Outbound};
 use crate::record::{Notification, STATUS_NO_GATEWAY, STATUS_QUEUED, STATUS_SENT};
 use crate::OrdersError;
-use chrono::{DateTime, Duration, FixedOffset};
+use chrono::Duration;
 use courtyard_store::{Clock, Store};
 use futures::StreamExt;
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Most notifications handled in one pass (bounds memory; the next pass takes the rest).
 const BATCH: usize = 2000;
@@ -39,6 +41,34 @@ pub struct DeliveryPass {
     pub no_gateway: usize,
 }
 
+/// Ids of notifications known to be queued, so a pass reads those instead of decoding every
+/// `ntf/` record ever written. Writers in this process add to it; a periodic full pass catches
+/// records queued by other writers (and rebuilds it after a restart).
+#[derive(Default)]
+pub(crate) struct Pending {
+    ids: parking_lot::Mutex<HashSet<String>>,
+    last_full: parking_lot::Mutex<Option<Instant>>,
+}
+
+impl Pending {
+    /// Note a freshly queued notification.
+    pub(crate) fn add(&self, id: &str) {
+        self.ids.lock().insert(id.to_string());
+    }
+    fn remove(&self, id: &str) {
+        self.ids.lock().remove(id);
+    }
+    /// Whether a full pass is due (and mark it as started).
+    fn take_full(&self, every_ms: u64) -> bool {
+        let mut l = self.last_full.lock();
+        let due = l.is_none_or(|t| t.elapsed().as_millis() >= u128::from(every_ms));
+        if due {
+            *l = Some(Instant::now());
+        }
+        due
+    }
+}
+
 /// Sends queued notifications.
 pub struct Worker {
     store: Arc<Store>,
@@ -47,6 +77,7 @@ pub struct Worker {
     clock: Arc<dyn Clock>,
     /// One pass at a time, so a notification is never in two attempts at once.
     pass: tokio::sync::Mutex<()>,
+    pub(crate) pending: Arc<Pending>,
 }
 
 enum Outcome {
@@ -59,7 +90,7 @@ enum Outcome {
 impl Worker {
     /// A worker over the store's `ntf/` records.
     pub fn new(store: Arc<Store>, channels: Channels, cfg: WorkerConfig, clock: Arc<dyn Clock>) -> Worker {
-        Worker { store, channels, cfg, clock, pass: tokio::sync::Mutex::new(()) }
+        Worker { store, channels, cfg, clock, pass: tokio::sync::Mutex::new(()), pending: Arc::new(Pending::default()) }
     }
 
     /// Delay before the attempt after `attempts` failures.
@@ -69,17 +100,29 @@ impl Worker {
         Duration::milliseconds(ms as i64)
     }
 
-    /// When the earliest waiting notification becomes due (lets the loop sleep until then).
-    pub fn next_due(&self) -> Result<Option<DateTime<FixedOffset>>, OrdersError> {
-        let page = self.store.list::<Notification>(|n| n.status == STATUS_QUEUED, 0, usize::MAX)?;
-        Ok(page.items.iter().map(|n| n.next_attempt_at.unwrap_or(n.created_at)).min())
-    }
-
     /// One pass: every notification due now gets one attempt.
     pub async fn run_once(&self) -> Result<DeliveryPass, OrdersError> {
         let _g = self.pass.lock().await;
         let now = self.clock.now();
-        let due = self.store.list::<Notification>(|n| n.is_due(now), 0, BATCH)?.items;
+        let due = if self.pending.take_full(self.cfg.full_scan_ms) {
+            let queued = self.store.list::<Notification>(|n| n.status == STATUS_QUEUED, 0, usize::MAX)?.items;
+            *self.pending.ids.lock() = queued.iter().map(|n| n.id.clone()).collect();
+            queued.into_iter().filter(|n| n.is_due(now)).take(BATCH).collect::<Vec<_>>()
+        } else {
+            let ids: Vec<String> = self.pending.ids.lock().iter().cloned().collect();
+            let mut due = Vec::new();
+            for id in ids {
+                match self.store.get::<Notification>(&id)? {
+                    Some(n) if n.status == STATUS_QUEUED => {
+                        if n.is_due(now) && due.len() < BATCH {
+                            due.push(n);
+                        }
+                    }
+                    _ => self.pending.remove(&id),
+                }
+            }
+            due
+        };
         let mut pass = DeliveryPass { attempted: due.len(), ..Default::default() };
         let results: Vec<Result<Outcome, OrdersError>> =
             futures::stream::iter(due).map(|n| self.deliver(n)).buffer_unordered(self.cfg.concurrency.max(1)).collect().await;
@@ -99,6 +142,7 @@ impl Worker {
             n.status = STATUS_NO_GATEWAY.into();
             n.last_error = Some(format!("no '{}' channel is configured in [orders]", n.channel));
             self.store.put(&n).await?;
+            self.pending.remove(&n.id);
             tracing::warn!(notification = %n.id, channel = %n.channel, "no gateway for notification");
             return Ok(Outcome::NoGateway);
         };
@@ -130,6 +174,9 @@ impl Worker {
             }
         };
         self.store.put(&n).await?;
+        if !matches!(outcome, Outcome::Retry) {
+            self.pending.remove(&n.id);
+        }
         Ok(outcome)
     }
 }

@@ -85,6 +85,8 @@ impl Workflow {
             table: table.clone(),
             ladder: Ladder::from_config(&cfg),
             clock: clock.clone(),
+            pending: worker.pending.clone(),
+            known: Default::default(),
         };
         Ok(Workflow { store, cfg, clock, table, worker, scheduler, wake: Notify::new(), dispatch_lock: Mutex::new(()), scan_lock: Mutex::new(()) })
     }
@@ -98,6 +100,7 @@ impl Workflow {
     pub fn spawn(self: Arc<Self>) -> WorkflowHandle {
         let token = CancellationToken::new();
         let tick = Duration::from_millis(self.cfg.tick_ms);
+        let scan_every = Duration::from_millis(self.cfg.scan_ms);
         let (wf, t) = (self.clone(), token.clone());
         let worker = tokio::spawn(async move {
             loop {
@@ -125,7 +128,7 @@ impl Workflow {
                 }
                 tokio::select! {
                     _ = t.cancelled() => break,
-                    _ = tokio::time::sleep(tick) => {}
+                    _ = tokio::time::sleep(scan_every) => {}
                 }
             }
         });
@@ -195,6 +198,7 @@ impl Workflow {
 
     async fn after_dispatch(&self, o: &WorkOrder) -> Result<(), OrdersError> {
         let ids = ensure_assignee_notified(&self.store, &self.table, o).await?;
+        ids.iter().for_each(|id| self.worker.pending.add(id));
         tracing::info!(order = %o.id, assignee = ?o.assignee, notifications = ids.len(), "work order dispatched");
         self.wake.notify_one();
         Ok(())
@@ -327,6 +331,7 @@ impl Workflow {
         let id = format!("n{}", uuid::Uuid::new_v4().simple());
         let n = Notification::queued(id, channel, to, text, self.clock.now());
         self.store.put(&n).await?;
+        self.worker.pending.add(&n.id);
         self.wake.notify_one();
         Ok(n)
     }

@@ -36,8 +36,23 @@ impl Env {
         e
     }
     fn open(&mut self) {
-        let opts = StoreOptions { clock: self.clock.clone() };
-        self.store = Some(Arc::new(Store::open_with(&self.dir.path().join("db"), opts).unwrap()));
+        // sled's own background thread releases the file lock shortly after the last handle is
+        // dropped; a real restart (new process) does not race it, an in-process reopen can.
+        let mut tries = 0;
+        loop {
+            let opts = StoreOptions { clock: self.clock.clone() };
+            match Store::open_with(&self.dir.path().join("db"), opts) {
+                Ok(s) => {
+                    self.store = Some(Arc::new(s));
+                    return;
+                }
+                Err(e) if tries < 200 && e.to_string().contains("lock") => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                Err(e) => panic!("reopen: {e}"),
+            }
+        }
     }
     pub fn store(&self) -> Arc<Store> {
         self.store.clone().unwrap()

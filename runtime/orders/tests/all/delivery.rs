@@ -223,6 +223,7 @@ async fn running_workflow_delivers_dispatch_sms_end_to_end() {
     let mut cfg = with_sms(&url);
     cfg.auto_dispatch = true;
     cfg.tick_ms = 20;
+    cfg.scan_ms = 20;
     cfg.worker.backoff_initial_ms = 0; // the injected clock stands still in this test
     let handle = Workflow::start(env.store(), cfg, env.clock.clone()).unwrap();
     let wf = handle.workflow();
@@ -237,4 +238,48 @@ async fn running_workflow_delivers_dispatch_sms_end_to_end() {
     eventually("status recorded", || wf.notification(&n.id).unwrap().unwrap().status == "sent").await;
     assert_eq!(wf.notification(&n.id).unwrap().unwrap().attempts, 2);
     handle.shutdown().await;
+}
+
+/// The `ntf/` record exactly as the runtime's plugin service (runtime/courtyard/src/services.rs)
+/// writes it, to prove both sides read each other's records.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct PluginServiceNotification {
+    id: String,
+    channel: String,
+    to: String,
+    text: String,
+    created_at: chrono::DateTime<chrono::FixedOffset>,
+    status: String,
+    attempts: u32,
+}
+impl courtyard_store::model::Record for PluginServiceNotification {
+    const PREFIX: &'static str = "ntf/";
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+}
+impl courtyard_store::PlainRecord for PluginServiceNotification {}
+
+#[tokio::test]
+async fn records_queued_by_the_plugin_service_are_delivered() {
+    let (gw, url) = start_gateway(0).await;
+    let env = Env::new();
+    let mut cfg = with_sms(&url);
+    cfg.worker.full_scan_ms = 0; // every pass looks for other writers' records
+    let wf = env.workflow(cfg);
+    assert_eq!(wf.deliver_once().await.unwrap().attempted, 0);
+    let n = PluginServiceNotification {
+        id: "n0123456789abcdef".into(),
+        channel: "sms".into(),
+        to: "13900000001".into(),
+        text: "您的报修已受理".into(),
+        created_at: t0(),
+        status: "queued".into(),
+        attempts: 0,
+    };
+    env.store().put(&n).await.unwrap();
+    assert_eq!(wf.deliver_once().await.unwrap().sent, 1);
+    let back: PluginServiceNotification = env.store().get(&n.id).unwrap().unwrap();
+    assert_eq!((back.status.as_str(), back.attempts), ("sent", 1));
+    assert_eq!(gw.bodies()[0]["content"], "您的报修已受理");
 }

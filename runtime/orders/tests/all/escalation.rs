@@ -148,6 +148,7 @@ async fn background_scheduler_fires_on_the_injected_clock() {
     let env = Env::new();
     let mut cfg = config();
     cfg.tick_ms = 20;
+    cfg.scan_ms = 20;
     let wf = Arc::new(env.workflow(cfg));
     let o = new_order(&env.store(), "xfhy", Category::Repair).await;
     wf.dispatch(&o.id, "agent").await.unwrap();
