@@ -31,12 +31,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             // Declare the first capability covering each imported courtyard:flow interface.
             let mut caps: Vec<&str> = Vec::new();
             for i in &world.imports {
-                if let Some(iface) = i.strip_prefix("courtyard:flow/").and_then(|r| r.split('@').next()) {
-                    if let Some(c) = Capability::covering(iface).first() {
-                        if !caps.contains(&c.name()) && *c != Capability::Config {
-                            caps.push(c.name());
-                        }
-                    }
+                if let Some(iface) = i.strip_prefix("courtyard:flow/").and_then(|r| r.split('@').next())
+                    && let Some(c) = Capability::covering(iface).first()
+                    && !caps.contains(&c.name())
+                    && *c != Capability::Config
+                {
+                    caps.push(c.name());
                 }
             }
             let caps: Vec<String> = caps.iter().map(|c| format!("\"{c}\"")).collect();

@@ -31,10 +31,8 @@ pub fn inspect(bytes: &[u8]) -> Result<ComponentWorld, String> {
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(|e| format!("invalid WebAssembly: {e}"))?;
         match payload {
-            Payload::Version { encoding, .. } => {
-                if depth == 0 && encoding != Encoding::Component {
-                    return Err("this is a core WebAssembly module, not a component; build for wasm32-wasip2 (or run `wasm-tools component new`)".into());
-                }
+            Payload::Version { encoding, .. } if depth == 0 && encoding != Encoding::Component => {
+                return Err("this is a core WebAssembly module, not a component; build for wasm32-wasip2 (or run `wasm-tools component new`)".into());
             }
             Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
             Payload::End(_) => depth = depth.saturating_sub(1),

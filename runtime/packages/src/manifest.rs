@@ -210,10 +210,10 @@ fn check_schema(schema: &serde_json::Value) -> Result<(), ManifestError> {
     let obj = schema
         .as_object()
         .ok_or_else(|| field("config-schema", "must be a JSON object (a JSON schema)"))?;
-    if let Some(t) = obj.get("type") {
-        if t != "object" {
-            return Err(field("config-schema", format!("root `type` must be \"object\", found {t}")));
-        }
+    if let Some(t) = obj.get("type")
+        && t != "object"
+    {
+        return Err(field("config-schema", format!("root `type` must be \"object\", found {t}")));
     }
     if let Some(p) = obj.get("properties") {
         let props = p.as_object().ok_or_else(|| field("config-schema", "`properties` must be an object"))?;

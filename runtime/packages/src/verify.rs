@@ -243,10 +243,10 @@ fn verify_inner(
     let key = trust
         .get(&record.key_id)
         .ok_or_else(|| RefusedReason::UnknownKey { key_id: record.key_id.clone(), vendor: record.vendor.clone() })?;
-    if let Some(expired_at) = key.expires {
-        if now >= expired_at {
-            return Err(RefusedReason::ExpiredKey { key_id: key.key_id.clone(), expired_at });
-        }
+    if let Some(expired_at) = key.expires
+        && now >= expired_at
+    {
+        return Err(RefusedReason::ExpiredKey { key_id: key.key_id.clone(), expired_at });
     }
     let digest = record.verify_with(&key.key).map_err(|detail| RefusedReason::BadSignature {
         key_id: key.key_id.clone(),

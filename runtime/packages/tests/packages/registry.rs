@@ -68,10 +68,8 @@ fn start_registry() -> Registry {
     let registry = Registry { child, addr, _storage: storage };
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(resp) = http_get(&registry.addr, "/v2/", "*/*") {
-            if resp.starts_with("HTTP/1.1 200") {
-                break;
-            }
+        if http_get(&registry.addr, "/v2/", "*/*").is_ok_and(|resp| resp.starts_with("HTTP/1.1 200")) {
+            break;
         }
         if Instant::now() > deadline {
             let log = std::fs::read_to_string(registry._storage.path().join("registry.log")).unwrap_or_default();
