@@ -309,6 +309,14 @@ mod tests {
     }
 
     #[test]
+    fn https_client_builds_with_the_ring_provider() {
+        // reqwest's rustls without a bundled provider panics at build time unless one is
+        // installed; make sure ours is, for a non-loopback (HTTPS) registry.
+        let text = "registry.example.com/acme/bill-lookup:1.2.0";
+        assert!(client_for(&parse_reference(text).unwrap(), &OciOptions::default(), text).is_ok());
+    }
+
+    #[test]
     fn bad_reference_is_explained() {
         let err = parse_reference("UPPER CASE!!").unwrap_err().to_string();
         assert!(err.contains("image reference"), "{err}");
