@@ -4,11 +4,11 @@
 // which case the SIP scenario is skipped with the reason printed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, serverKind, startServer, openBrowser, login, shot, noHorizontalOverflow, toasts, apiJson, token, have } from './harness.mjs';
+import { ROOT, serverKind, courtyardBin, startServer, openBrowser, login, shot, noHorizontalOverflow, toasts, apiJson, token, have } from './harness.mjs';
 import { bindPhone, sleep } from './rtp-phone.mjs';
 
 let server, browser;
@@ -84,6 +84,20 @@ test('reports: charts render, Erlang C staffing agrees with the ACD (200/h, 180 
   await page.close();
 });
 
+test('supervisor wallboard: live connection, queue and agent panels, supervise needs an extension', async () => {
+  const page = await login(browser.ctx, server.base, 'supervisor', 'supervisor-demo');
+  await page.click('#nav button[data-view=wall]');
+  await page.waitForSelector('#wall-kpis .kpi');
+  await page.waitForSelector('#wall-queues table, #wall-queues .na');
+  if (server.kind === 'real') assert.ok(await page.$('#wall-queues table'), `ACD snapshot missing: ${await page.textContent('#wall-queues')}`);
+  else assert.match(await page.textContent('#wall-queues'), /acd\/snapshot/);
+  await page.waitForSelector('#wall-overdue table, #wall-overdue .na, #wall-overdue p');
+  assert.ok(await noHorizontalOverflow(page));
+  await shot(page, '05-supervisor-wallboard');
+  noPageErrors(page);
+  await page.close();
+});
+
 test('admin sees the plugin list (or a clear "not available yet"), queues and users', async () => {
   const page = await login(browser.ctx, server.base, 'admin', 'admin-demo');
   await page.click('#nav button[data-view=admin]');
@@ -103,7 +117,7 @@ test('admin sees the plugin list (or a clear "not available yet"), queues and us
   await page.close();
 });
 
-test('SIPp call: agent goes ready, the screen pops the owner before answer, a work order is created, the supervisor sees it, admin rolls back', { skip: server_skip() }, async () => {
+test('SIPp call: agent goes ready, the screen pops the owner before answer, a work order is created, the supervisor sees it', { skip: server_skip() }, async () => {
   const sup = await login(browser.ctx, server.base, 'supervisor', 'supervisor-demo');
   await sup.click('#nav button[data-view=wall]');
   await sup.waitForSelector('#wall-agents');
@@ -158,16 +172,46 @@ test('SIPp call: agent goes ready, the screen pops the owner before answer, a wo
     sipp.kill('SIGTERM');
   }
 
-  // Admin rolls back ivr-main (needs a previous version: activate the other one first if listed).
+  for (const p of [sup, agent]) { noPageErrors(p); await p.close(); }
+});
+
+const GRANTS = 'call,directory.read,billing.read,work-orders.write,kv,log,clock,content,notify.sms';
+
+test('admin uploads a signed ivr-main package in the browser, activates it, then rolls back', { skip: serverKind() !== 'real' && 'needs the real courtyard binary (flow registry)' }, async () => {
+  // A vendor package made with the runtime's own CLI: keygen, pack, sign; the operator trusts the key.
+  const dir = mkdtempSync(path.join(tmpdir(), 'pkg-'));
+  const bin = courtyardBin();
+  const run = (...a) => { const r = spawnSync(bin, a, { cwd: dir, encoding: 'utf8' }); assert.equal(r.status, 0, `courtyard ${a.join(' ')}:\n${r.stdout}${r.stderr}`); return r.stdout; };
+  writeFileSync(path.join(dir, 'plugin.toml'), ['name = "ivr-main"', 'version = "1.0.1"', 'vendor = "courtyard-test"', 'description = "ivr-main repackaged by the console test"',
+    'wit = "courtyard:flow@0.1.0"', 'world = "inbound-flow"', `capabilities = [${GRANTS.split(',').map(c => `"${c}"`).join(', ')}]`].join('\n') + '\n');
+  run('plugin', 'keygen', '--key-id', 'console-test', '--vendor', 'courtyard-test', '--out', dir);
+  run('plugin', 'pack', dir, path.join(ROOT, 'plugins/target/wasm32-wasip2/release/ivr_main.wasm'), '-o', path.join(dir, 'ivr-main.cyp'));
+  run('plugin', 'sign', path.join(dir, 'ivr-main.cyp'), '--key', path.join(dir, 'console-test.key'));
+  run('plugin', 'trust', '--trust', path.join(server.data, 'trust.toml'), 'add', path.join(dir, 'console-test.pub'));
+
   const admin = await login(browser.ctx, server.base, 'admin', 'admin-demo');
   await admin.click('#nav button[data-view=admin]');
   await admin.waitForSelector('#admin-body section[data-flow="ivr-main"]');
+  const before = await admin.$$eval('#admin-body section[data-flow="ivr-main"] tbody tr', rs => rs.length);
+  await admin.setInputFiles('#admin-body input[type=file]', path.join(dir, 'ivr-main.cyp'));
+  await admin.fill('#admin-body input[name=flow]', 'ivr-main');
+  await admin.fill('#admin-body input[name=grants]', GRANTS);
+  await admin.check('#admin-body input[name=activate]');
+  await admin.click('#admin-body section:last-child button.primary');
+  await admin.waitForSelector('#toasts .toast.ok, #toasts .toast.bad', { timeout: 30000 });
+  assert.ok((await toasts(admin)).some(t => /ivr-main@1\.0\.1/.test(t)), `install failed: ${(await toasts(admin)).join(' | ')}`);
+  await admin.waitForFunction(n => document.querySelectorAll('#admin-body section[data-flow="ivr-main"] tbody tr').length > n, before);
+  await shot(admin, '40-admin-installed');
   await admin.click('#admin-body section[data-flow="ivr-main"] button[data-action=rollback]');
-  await admin.waitForSelector('#toasts .toast.ok, #toasts .toast.bad');
-  await shot(admin, '33-admin-rollback');
+  await admin.waitForFunction(() => [...document.querySelectorAll('#toasts .toast')].some(t => /已回滚|失败/.test(t.textContent)));
   const ts = await toasts(admin);
-  assert.ok(ts.some(t => /已回滚/.test(t)), `rollback did not succeed: ${ts.join(' | ')}`);
-  for (const p of [sup, agent, admin]) { noPageErrors(p); await p.close(); }
+  assert.ok(ts.some(t => /已回滚 ivr-main/.test(t)), `rollback did not succeed: ${ts.join(' | ')}`);
+  await shot(admin, '41-admin-rolled-back');
+  const flows = await apiJson(server.base, 'GET', '/api/v1/flows', await token(server.base, 'admin', 'admin-demo'));
+  const active = flows.json.flows.find(f => f.name === 'ivr-main').versions.find(v => v.active);
+  assert.notEqual(active.plugin_version, '1.0.1', 'the rolled-back version must no longer be active');
+  noPageErrors(admin);
+  await admin.close();
 });
 
 function server_skip() {

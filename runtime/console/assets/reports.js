@@ -158,7 +158,7 @@ async function orders() {
 
 async function sla() {
   try {
-    const r = await api('GET', '/api/v1/orders/escalations');
+    const r = await api('GET', '/api/v1/sla/overdue');
     const rows = (r.levels || []).flatMap(l => l.orders.map(o => ({ ...o, level: l.level, name: l.name })));
     body.append(card(t('rep.sla'), chart('chart-sla', bar((r.levels || []).map(l => `L${l.level} ${l.name}`), (r.levels || []).map(l => l.orders.length))),
       table([{ label: t('wall.level'), get: o => `${o.level} ${o.name}` }, { label: '#', get: o => o.order_id }, { label: t('wall.state'), get: o => o.state }, { label: '', get: o => when(o.escalated_at) }], rows)));

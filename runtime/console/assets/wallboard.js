@@ -105,7 +105,7 @@ async function supervise(btn, mode, a) {
 
 async function loadOverdue() {
   try {
-    const r = await api('GET', '/api/v1/orders/escalations');
+    const r = await api('GET', '/api/v1/sla/overdue');
     E.overdue.replaceChildren(...(r.levels || []).map(l => h('div', {}, h('h3', {}, `${t('wall.level')} ${l.level} · ${l.name} (${l.orders.length})`),
       table([{ label: '#', get: o => o.order_id }, { label: t('wall.state'), get: o => o.state }, { label: '', get: o => o.assignee || '—' }, { label: '', get: o => new Date(o.escalated_at).toLocaleString() }], l.orders))));
     if (!(r.levels || []).length) E.overdue.replaceChildren(h('p', { class: 'muted' }, t('common.empty')));
