@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release -p courtyard-packages --example package_figures -- [COMPONENT.wasm] [plugin.toml]`
 //! (default: plugins/target/wasm32-wasip2/release/ivr_main.wasm with a manifest declaring every
-//! capability its imports need).
+//! capability its imports need). With `REGISTRY=127.0.0.1:5000` it also times push and pull.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -73,5 +73,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "package {} bytes; pack {pack_ms:.2} ms, sign {sign_ms:.2} ms, verify {verify_ms:.2} ms (mean of {N})",
         signed.len()
     );
+    if let Ok(registry) = std::env::var("REGISTRY") {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        rt.block_on(async {
+            let auth = courtyard_packages::RegistryAuth::Anonymous;
+            for round in 1..=3 {
+                let reference = format!("{registry}/acme/figures:1.0.{round}");
+                let t = Instant::now();
+                let digest = courtyard_packages::push(&signed, &reference, &auth).await?;
+                let push_ms = t.elapsed().as_secs_f64() * 1e3;
+                let t = Instant::now();
+                let pulled = courtyard_packages::pull(&format!("{registry}/acme/figures@{digest}"), &auth).await?;
+                let pull_ms = t.elapsed().as_secs_f64() * 1e3;
+                let t = Instant::now();
+                verify(&pulled, &trust)?;
+                let verify_ms = t.elapsed().as_secs_f64() * 1e3;
+                println!("round {round}: push {push_ms:.1} ms, pull by digest {pull_ms:.1} ms, verify {verify_ms:.1} ms");
+            }
+            Ok::<(), Box<dyn std::error::Error>>(())
+        })?;
+    }
     Ok(())
 }
