@@ -64,16 +64,14 @@ pub struct Page<T> {
 /// Normalize a phone number as dialled to the digits we index: strips spaces, dashes, `+86`/`0086`.
 pub fn normalize_phone(raw: &str) -> String {
     let digits: String = raw.chars().filter(|c| c.is_ascii_digit()).collect();
-    let d = if let Some(rest) = digits.strip_prefix("0086") {
+    let plus86 = raw.trim_start().starts_with('+') && digits.starts_with("86");
+    if let Some(rest) = digits.strip_prefix("0086") {
         rest.to_string()
-    } else if raw.trim_start().starts_with('+') && digits.starts_with("86") {
-        digits[2..].to_string()
-    } else if digits.len() == 13 && digits.starts_with("861") {
+    } else if plus86 || (digits.len() == 13 && digits.starts_with("861")) {
         digits[2..].to_string()
     } else {
         digits
-    };
-    d
+    }
 }
 
 /// Whether a normalized number looks like a Chinese mobile (11 digits, 1[3-9]…) or a landline
