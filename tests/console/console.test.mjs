@@ -130,7 +130,7 @@ test('SIPp call: agent goes ready, the screen pops the owner before answer, a wo
   const phone = await bindPhone();
   const dir = mkdtempSync(path.join(tmpdir(), 'sipp-'));
   let sippOut = '';
-  const sipp = spawn('sipp', [server.sip, '-sf', path.join(ROOT, 'tests/sipp/e2e_call.xml'), '-i', '127.0.0.1', '-p', '0', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin',
+  const sipp = spawn('sipp', [server.sip, '-sf', path.join(ROOT, 'tests/sipp/e2e_call.xml'), '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-mp', String(await freeUdpPort(true)), '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin',
     '-key', 'service', '4008123456', '-key', 'caller', '13800138000', '-key', 'rtp_port', String(phone.port), '-key', 'hold_ms', '40000'], { cwd: dir });
   sipp.stdout.on('data', d => { sippOut += d; }); sipp.stderr.on('data', d => { sippOut += d; });
   try {
@@ -213,6 +213,18 @@ test('admin uploads a signed ivr-main package in the browser, activates it, then
   noPageErrors(admin);
   await admin.close();
 });
+
+/** A UDP port that was free a moment ago (even when `even`, for SIPp's RTP/RTCP pair). */
+async function freeUdpPort(even = false) {
+  const dgram = await import('node:dgram');
+  for (;;) {
+    const s = dgram.createSocket('udp4');
+    await new Promise(r => s.bind(0, '127.0.0.1', r));
+    const p = s.address().port;
+    s.close();
+    if (!even || (p % 2 === 0 && p < 65000)) return p;
+  }
+}
 
 function server_skip() {
   if (serverKind() !== 'real') return 'needs the real courtyard binary (SIP, ACD); running against the console-dev example';

@@ -48,6 +48,11 @@ export async function startServer() {
     proc.on('exit', code => { clearTimeout(timer); reject(new Error(`server exited ${code}:\n${out}`)); });
   });
   proc.removeAllListeners('exit');
+  const probe = await fetch(`http://${addrs.http}/console/`).catch(e => ({ status: String(e) }));
+  if (probe.status !== 200) {
+    proc.kill('SIGTERM');
+    throw new Error(`${cmd} does not serve /console/ (status ${probe.status}): mount courtyard_console::router next to the API (runtime/console/README.md)`);
+  }
   return {
     kind, data, proc, ...addrs,
     base: `http://${addrs.http}`,

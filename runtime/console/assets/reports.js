@@ -134,7 +134,7 @@ async function flows() {
   const gs = [...groups.values()];
   const reg = h('div', { id: 'rep-flow-registry' });
   body.append(card(t('rep.flows'),
-    chart('chart-flows', { tooltip: {}, legend: {}, grid: { left: 40, right: 10, top: 30, bottom: 30 }, xAxis: { type: 'category', data: gs.map(g => g.k.slice(0, 40)) }, yAxis: { type: 'value', max: 1, axisLabel: { formatter: v => `${v * 100}%` } },
+    chart('chart-flows', { tooltip: {}, legend: { top: 0 }, grid: { left: 40, right: 10, top: 30, bottom: 30 }, xAxis: { type: 'category', data: gs.map(g => g.k.slice(0, 40)) }, yAxis: { type: 'value', max: 1, axisLabel: { formatter: v => `${v * 100}%` } },
       series: [{ name: t('rep.containment'), type: 'bar', data: gs.map(g => g.calls ? g.contained / g.calls : 0) }, { name: t('rep.ivrabandon'), type: 'bar', data: gs.map(g => g.calls ? g.abandoned / g.calls : 0) }, { name: t('admin.failures'), type: 'bar', data: gs.map(g => g.calls ? g.failures / g.calls : 0) }] }),
     table([{ label: 'flow · version', get: g => g.k }, { label: t('admin.calls'), num: true, get: g => g.calls }, { label: t('rep.containment'), num: true, get: g => pct(g.contained / g.calls) },
       { label: t('rep.ivrabandon'), num: true, get: g => pct(g.abandoned / g.calls) }, { label: t('rep.ivrtime'), num: true, get: g => g.ivrN ? secs(g.ivrMs / g.ivrN / 1000) : '—' },
