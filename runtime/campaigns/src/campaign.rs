@@ -299,6 +299,9 @@ impl CampaignConfig {
         if self.id.trim().is_empty() {
             return bad("id: a campaign needs a non-empty id".into());
         }
+        if self.id.contains('/') {
+            return bad(format!("id '{}': '/' is not allowed in a campaign id", self.id));
+        }
         if self.flow.trim().is_empty() {
             return bad("flow: name the outbound flow answered calls run".into());
         }

@@ -37,4 +37,4 @@ pub use dialer::{AttemptKind, CallPlacer, PlaceRequest, PlaceResult};
 pub use error::CampaignError;
 pub use result::{Attempt, CampaignSnapshot, Progress, RunState, TargetRecord, TargetResult, TargetState};
 pub use scheduler::{CampaignDeps, CampaignHandle, PLACE_GUARD, start};
-pub use store::{CampaignStore, MemoryStore};
+pub use store::{CampaignStore, MemoryStore, SledCampaignStore, StoredCampaign};

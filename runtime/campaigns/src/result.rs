@@ -140,7 +140,7 @@ pub struct Progress {
     pub next_call_ms: Option<u64>,
 }
 
-/// The persisted form of a campaign: its config and every target's record.
+/// Everything stored about a campaign: config, operator flags, every target's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CampaignSnapshot {
     /// The campaign as configured.
@@ -151,8 +151,8 @@ pub struct CampaignSnapshot {
     pub cancelled: bool,
     /// One record per target, in config order.
     pub targets: Vec<TargetRecord>,
-    /// Progress at the time of the snapshot (for listing campaigns without recomputing).
-    pub progress: Progress,
+    /// Progress as last saved (recomputed from `targets` on resume).
+    pub progress: Option<Progress>,
 }
 
 /// Compute progress from target records.

@@ -9,6 +9,7 @@
 //! resumes the campaign; a call that was in progress during a crash counts as a failed attempt.
 
 use std::collections::BTreeSet;
+use std::mem;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,8 +21,8 @@ use crate::campaign::{CallingWindow, CampaignConfig, RetryRule, normalize_number
 use crate::clock::Clock;
 use crate::dialer::{AttemptKind, CallPlacer, PlaceRequest, PlaceResult};
 use crate::error::CampaignError;
-use crate::result::{Attempt, CampaignSnapshot, Progress, RunState, TargetRecord, TargetResult, TargetState, progress_of};
-use crate::store::CampaignStore;
+use crate::result::{Attempt, Progress, RunState, TargetRecord, TargetResult, TargetState, progress_of};
+use crate::store::{CampaignStore, StoredCampaign};
 
 /// Extra time past the ring timeout before the scheduler gives up on a placer that never answers.
 pub const PLACE_GUARD: Duration = Duration::from_secs(10);
@@ -31,6 +32,7 @@ enum Command {
     Resume,
     Cancel,
     AddDnc(String),
+    Shutdown(tokio::sync::oneshot::Sender<()>),
 }
 
 /// How an attempt ended, as the call task reports it to the actor.
@@ -86,6 +88,16 @@ impl CampaignHandle {
     /// a pending target with that number is closed as `dnc` without another call.
     pub fn add_do_not_call(&self, number: &str) -> Result<(), CampaignError> {
         self.send(Command::AddDnc(number.to_string()))
+    }
+
+    /// Stop this campaign's actor without changing its stored state (process shutdown): the next
+    /// [`start`] with the same id resumes it; a call still in progress then counts as an
+    /// interrupted (failed) attempt. Returns once the actor has released the store.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if self.send(Command::Shutdown(tx)).is_ok() {
+            let _ = rx.await;
+        }
     }
 
     /// Progress now.
@@ -147,15 +159,19 @@ pub fn start(config: CampaignConfig, deps: CampaignDeps) -> Result<CampaignHandl
     };
     // Reconcile with the (possibly edited) config: keep records of known ids, add new targets.
     let mut merged = Vec::with_capacity(config.targets.len());
+    let mut dirty = BTreeSet::new();
     for t in &config.targets {
         match targets.iter().position(|r| r.target_id == t.id) {
             Some(i) => merged.push(targets.swap_remove(i)),
-            None => merged.push(TargetRecord {
-                target_id: t.id.clone(),
-                number: t.number.clone(),
-                state: TargetState::Pending { due_ms: now },
-                attempts: Vec::new(),
-            }),
+            None => {
+                dirty.insert(merged.len());
+                merged.push(TargetRecord {
+                    target_id: t.id.clone(),
+                    number: t.number.clone(),
+                    state: TargetState::Pending { due_ms: now },
+                    attempts: Vec::new(),
+                })
+            }
         }
     }
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -176,6 +192,11 @@ pub fn start(config: CampaignConfig, deps: CampaignDeps) -> Result<CampaignHandl
         shared: shared.clone(),
         progress_tx,
         done_tx,
+        dirty,
+        meta_dirty: true,
+        saved_progress: None,
+        to_place: Vec::new(),
+        shutdown: None,
     };
     actor.recover_interrupted(now);
     actor.apply_dnc();
@@ -201,19 +222,42 @@ struct Actor {
     shared: Arc<Mutex<Vec<TargetRecord>>>,
     progress_tx: watch::Sender<Progress>,
     done_tx: mpsc::UnboundedSender<Ended>,
+    /// Targets changed since the last write to the store.
+    dirty: BTreeSet<usize>,
+    /// Config or operator flags changed since the last write.
+    meta_dirty: bool,
+    saved_progress: Option<Progress>,
+    /// Calls decided this turn, placed once their `dialling` state is stored.
+    to_place: Vec<Placement>,
+    /// Set by [`CampaignHandle::shutdown`]; answered once the actor has let go of its resources.
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+struct Placement {
+    idx: usize,
+    req: PlaceRequest,
+    started_ms: u64,
+    guard_at: u64,
 }
 
 impl Actor {
     async fn run(mut self, mut cmd_rx: mpsc::UnboundedReceiver<Command>, mut done_rx: mpsc::UnboundedReceiver<Ended>) {
         let mut commands_open = true;
-        loop {
+        let ack = loop {
+            if let Some(ack) = self.shutdown.take() {
+                break ack;
+            }
             let (wake, waiting_for_hours) = self.dial_what_is_due();
             let state = self.run_state(waiting_for_hours);
-            self.publish(state, wake);
+            self.publish(state, wake).await;
+            for p in mem::take(&mut self.to_place) {
+                self.spawn_call(p);
+            }
             if state == RunState::Finished || (state == RunState::Cancelled && self.in_flight == 0) {
                 info!(campaign = %self.cfg.id, ?state, "campaign ended");
                 return;
             }
+
             let clock = self.deps.clock.clone();
             let sleep = async move {
                 match wake {
@@ -229,7 +273,10 @@ impl Actor {
                 Some(ended) = done_rx.recv() => self.record(ended),
                 _ = sleep => {}
             }
-        }
+        };
+        info!(campaign = %self.cfg.id, "campaign actor shut down");
+        drop(self);
+        let _ = ack.send(());
     }
 
     fn run_state(&self, waiting_for_hours: bool) -> RunState {
@@ -306,6 +353,11 @@ impl Actor {
             answer_delay: Duration::from_millis(self.cfg.effective_answer_delay_ms()),
         };
         let guard_at = now + self.cfg.ring_timeout_secs * 1000 + PLACE_GUARD.as_millis() as u64;
+        self.to_place.push(Placement { idx, req, started_ms: now, guard_at });
+    }
+
+    fn spawn_call(&self, p: Placement) {
+        let Placement { idx, req, started_ms, guard_at } = p;
         let placer = self.deps.placer.clone();
         let clock = self.deps.clock.clone();
         let done = self.done_tx.clone();
@@ -321,7 +373,7 @@ impl Actor {
                 PlaceResult::Rejected { status, reason } => AttemptEnd::Rejected { status, reason },
                 PlaceResult::Failed(r) => AttemptEnd::Failed(r),
             };
-            let _ = done.send(Ended { idx, started_ms: now, end });
+            let _ = done.send(Ended { idx, started_ms, end });
         });
     }
 
@@ -368,6 +420,7 @@ impl Actor {
     }
 
     fn command(&mut self, c: Command) {
+        self.meta_dirty = true;
         match c {
             Command::Pause => self.paused = true,
             Command::Resume => self.paused = false,
@@ -378,6 +431,11 @@ impl Actor {
             Command::AddDnc(n) => {
                 self.dnc.insert(normalize_number(&n));
                 self.apply_dnc();
+            }
+            Command::Shutdown(ack) => {
+                self.meta_dirty = false;
+                self.shutdown = Some(ack);
+                return;
             }
         }
         info!(campaign = %self.cfg.id, paused = self.paused, cancelled = self.cancelled, "campaign control");
@@ -419,23 +477,34 @@ impl Actor {
         }
     }
 
-    fn sync(&self, idx: usize) {
+    fn sync(&mut self, idx: usize) {
+        self.dirty.insert(idx);
         if let Some(slot) = self.shared.lock().get_mut(idx) {
             *slot = self.targets[idx].clone();
         }
     }
 
-    fn publish(&self, state: RunState, wake: Option<u64>) {
+    async fn publish(&mut self, state: RunState, wake: Option<u64>) {
         let progress = progress_of(&self.cfg.id, state, &self.targets, wake);
-        let snapshot = CampaignSnapshot {
-            config: self.cfg.clone(),
-            paused: self.paused,
-            cancelled: self.cancelled,
-            targets: self.targets.clone(),
-            progress: progress.clone(),
-        };
-        if let Err(e) = self.deps.store.save(&snapshot) {
-            warn!(campaign = %self.cfg.id, error = %e, "could not persist campaign progress");
+        let store = self.deps.store.clone();
+        let id = self.cfg.id.clone();
+        if self.meta_dirty {
+            let c = StoredCampaign { config: self.cfg.clone(), paused: self.paused, cancelled: self.cancelled };
+            match store.save_campaign(&c).await {
+                Ok(()) => self.meta_dirty = false,
+                Err(e) => warn!(campaign = %id, error = %e, "could not persist the campaign"),
+            }
+        }
+        for idx in mem::take(&mut self.dirty) {
+            if let Err(e) = store.save_target(&id, &self.targets[idx]).await {
+                warn!(campaign = %id, target = %self.targets[idx].target_id, error = %e, "could not persist a target");
+            }
+        }
+        if self.saved_progress.as_ref() != Some(&progress) {
+            match store.save_progress(&progress).await {
+                Ok(()) => self.saved_progress = Some(progress.clone()),
+                Err(e) => warn!(campaign = %id, error = %e, "could not persist progress"),
+            }
         }
         self.progress_tx.send_if_modified(|p| {
             if *p != progress {

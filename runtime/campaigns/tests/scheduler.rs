@@ -421,8 +421,10 @@ async fn restart_resumes_from_the_store_without_calling_finished_targets_again()
     targets[0].state = TargetState::Done { result: TargetResult::Answered { outcome: "confirmed".into(), flow_error: None } };
     targets[0].attempts.push(Attempt { started_ms: 1, ended_ms: 2, kind: AttemptKind::Answered, detail: "confirmed".into() });
     targets[1].state = TargetState::Dialling;
-    let progress = h_progress(&cfg.id);
-    store.save(&CampaignSnapshot { config: cfg.clone(), paused: false, cancelled: false, targets, progress }).unwrap();
+    store.save_campaign(&StoredCampaign { config: cfg.clone(), paused: false, cancelled: false }).await.unwrap();
+    for t in &targets {
+        store.save_target(&cfg.id, t).await.unwrap();
+    }
 
     let h = start(cfg, CampaignDeps { placer: placer.clone(), clock: clock.clone(), store: store.clone() }).unwrap();
     let p = drive(&clock, &h, over).await;
@@ -433,21 +435,7 @@ async fn restart_resumes_from_the_store_without_calling_finished_targets_again()
     assert_eq!(t1.attempts[0].detail, "interrupted by a restart");
     assert!(t1.attempts[1].started_ms >= local_ms(2026, 11, 25, 10, 10));
     assert_eq!(p.answered, 4);
-    assert_eq!(store.load("arrears-2026-11").unwrap().unwrap().progress.done, 4);
+    assert_eq!(store.load("arrears-2026-11").unwrap().unwrap().progress.unwrap().done, 4);
+    assert_eq!(store.list().unwrap().len(), 1);
 }
 
-fn h_progress(id: &str) -> Progress {
-    Progress {
-        campaign_id: id.into(),
-        state: RunState::Running,
-        total: 0,
-        done: 0,
-        in_flight: 0,
-        answered: 0,
-        answered_pct: 0.0,
-        results: BTreeMap::new(),
-        attempts: BTreeMap::new(),
-        outcomes: BTreeMap::new(),
-        next_call_ms: None,
-    }
-}

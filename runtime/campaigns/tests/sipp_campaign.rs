@@ -228,7 +228,7 @@ async fn campaign_against_sipp_answering_busy_and_ringing_out_endpoints() {
     assert_eq!(p.results.get("exhausted-busy"), Some(&2));
     assert_eq!(p.attempts.get("busy"), Some(&4));
     assert!((p.answered_pct - 4.0 * 100.0 / 7.0).abs() < 1e-9);
-    assert_eq!(store.load("notice-sipp").unwrap().unwrap().progress.done, 8);
+    assert_eq!(store.load("notice-sipp").unwrap().unwrap().progress.unwrap().done, 8);
 
     for (name, sipp) in [("answer", answer), ("busy", busy), ("ringout", ringout)] {
         let (code, out) = sipp.finish().await;
