@@ -206,7 +206,7 @@ function lookupCard() {
     } }, t('lookup.go'))));
 }
 function kbCard() {
-  const q = h('input', { id: 'kb-q', 'data-i18n-ph': 'kb.search', placeholder: t('kb.search') });
+  const q = h('input', { id: 'kb-q', size: 22, 'data-i18n-ph': 'kb.search', placeholder: t('kb.search') });
   const out = h('div', { id: 'kb-results', class: 'list' });
   const go = async btn => {
     const r = await act(btn, () => api('GET', `/api/v1/kb?q=${encodeURIComponent(q.value)}`));
