@@ -353,3 +353,64 @@ impl CampaignConfig {
 fn toml_de(text: &str) -> Result<CampaignConfig, CampaignError> {
     toml::from_str(text).map_err(|e| CampaignError::Config(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> CampaignConfig {
+        CampaignConfig::from_toml("id = \"c\"\nflow = \"f\"\n[[targets]]\nid = \"a\"\nnumber = \"138 0000 0000\"\n").unwrap()
+    }
+
+    #[test]
+    fn the_documented_example_parses_with_the_documented_values() {
+        let doc = include_str!("../../../docs/campaigns.md");
+        let start = doc.find("```toml\n").expect("docs/campaigns.md has a toml block") + 8;
+        let end = start + doc[start..].find("```").expect("closed block");
+        let c = CampaignConfig::from_toml(&doc[start..end]).unwrap();
+        assert_eq!(c.limits, Limits { max_concurrent: 4, calls_per_second: 1.0 });
+        assert_eq!((c.hours.start.to_string(), c.hours.end.to_string()), ("09:00".into(), "20:00".into()));
+        assert_eq!(c.retry, RetryPolicy::default());
+        assert_eq!(c.targets[0].params["amount-fen"], "32050");
+        assert!(c.dnc_set().contains("13800138000"));
+        assert_eq!(c.effective_answer_delay_ms(), 800);
+    }
+
+    #[test]
+    fn defaults_apply_to_a_minimal_campaign() {
+        let c = minimal();
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(c.ring_timeout_secs, 30);
+        assert!(c.answering_machine_safe);
+        assert_eq!(c.hours.utc_offset_minutes, 480);
+        assert_eq!(c.limits.start_gap_ms(), 1000);
+        assert_eq!(Limits { max_concurrent: 1, calls_per_second: 3.0 }.start_gap_ms(), 334);
+    }
+
+    #[test]
+    fn mistakes_are_errors_that_name_the_key() {
+        let err = |f: &dyn Fn(&mut CampaignConfig)| {
+            let mut c = minimal();
+            f(&mut c);
+            c.validate().unwrap_err().to_string()
+        };
+        assert!(err(&|c| c.limits.calls_per_second = 0.0).contains("limits.calls_per_second"));
+        assert!(err(&|c| c.limits.max_concurrent = 0).contains("limits.max_concurrent"));
+        assert!(err(&|c| c.retry.busy.max_attempts = 0).contains("retry.busy.max_attempts"));
+        assert!(err(&|c| c.hours.closed_dates = vec!["2026-13-01".into()]).contains("hours.closed_dates"));
+        assert!(err(&|c| c.hours.closed_weekdays = vec!["funday".into()]).contains("hours.closed_weekdays"));
+        assert!(err(&|c| c.targets[0].number = "abc".into()).contains("targets[0]"));
+        assert!(err(&|c| c.targets.push(c.targets[0].clone())).contains("appears twice"));
+        assert!(err(&|c| c.id = "a/b".into()).contains("'/'"));
+        let bad_time = CampaignConfig::from_toml("id = \"c\"\nflow = \"f\"\n[hours]\nstart = \"9h\"\n").unwrap_err().to_string();
+        assert!(bad_time.contains("HH:MM"), "{bad_time}");
+        let unknown = CampaignConfig::from_toml("id = \"c\"\nflow = \"f\"\nmax_calls = 3\n").unwrap_err().to_string();
+        assert!(unknown.contains("max_calls"), "{unknown}");
+    }
+
+    #[test]
+    fn numbers_normalize_to_digits() {
+        assert_eq!(normalize_number(" +86 138-0013-8000 "), "+8613800138000");
+        assert_eq!(normalize_number("(0571) 8888 1234"), "057188881234");
+    }
+}
