@@ -9,7 +9,7 @@ use courtyard_flows::{
     CallOutcome, FailureKind, FlowRegistry, InstallSpec, PluginLimits, PolicyAction, Services,
 };
 
-use crate::common::{call::TestCall, dyn_call, guests, init_tracing, test_host};
+use crate::common::{call::TestCall, dyn_call, guests, test_host};
 
 fn spec(flow: &str, guest: &str, config: &str) -> InstallSpec {
     let mut s = InstallSpec::new(flow, format!("guest-{guest}"), guests::bytes(guest));
@@ -27,7 +27,6 @@ fn failure_of(outcome: &CallOutcome) -> (FailureKind, String, PolicyAction) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_plugins_are_contained_while_other_calls_are_served() {
-    init_tracing();
     let registry = Arc::new(FlowRegistry::new(test_host(None)));
     registry.deploy(spec("good", "normal", r#"{"label":"alpha"}"#)).await.unwrap();
     // A generous CPU budget for the spinner, so it is provably still running while good calls

@@ -6,7 +6,7 @@ use std::time::Duration;
 use courtyard_flows::{CallOutcome, FlowHost, FlowRegistry, HostConfig, InstallSpec, RegistryError, Services};
 use tokio::sync::{Notify, Semaphore};
 
-use crate::common::{call::TestCall, dyn_call, guests, init_tracing, test_host};
+use crate::common::{call::TestCall, dyn_call, guests, test_host};
 
 fn labelled(flow: &str, label: &str) -> InstallSpec {
     let mut s = InstallSpec::new(flow, "guest-normal", guests::bytes("normal"));
@@ -16,7 +16,6 @@ fn labelled(flow: &str, label: &str) -> InstallSpec {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_in_progress_finish_on_their_version_while_new_calls_get_the_new_one() {
-    init_tracing();
     let registry = Arc::new(FlowRegistry::new(test_host(None)));
     let v1 = registry.deploy(labelled("desk", "alpha")).await.unwrap();
 
@@ -73,7 +72,6 @@ async fn calls_in_progress_finish_on_their_version_while_new_calls_get_the_new_o
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_loop_breaker_rolls_back_a_failing_version() {
-    init_tracing();
     let host = FlowHost::new(HostConfig { max_concurrent_instances: 16, crash_loop_threshold: 3, ..HostConfig::default() })
         .unwrap();
     let registry = FlowRegistry::new(host);

@@ -9,6 +9,9 @@ use std::sync::Arc;
 
 use courtyard_flows::{FlowHost, HostConfig, PluginLimits};
 
+// No tracing subscriber in tests: a `tracing-subscriber` dev-dependency turns on `log/std` and
+// forces a second full build of wasmtime for the test profile. Failure messages are asserted on.
+
 /// A host sized for tests: a small pool and quick limits so hostile guests end fast.
 pub fn test_host(cache_dir: Option<std::path::PathBuf>) -> FlowHost {
     let config = HostConfig {
@@ -24,10 +27,6 @@ pub fn test_host(cache_dir: Option<std::path::PathBuf>) -> FlowHost {
     FlowHost::new(config).expect("host")
 }
 
-/// Logs are not installed in tests: a `tracing-subscriber` dev-dependency would turn on
-/// `log/std` and force a second full build of wasmtime for the test profile. Failure messages
-/// are asserted on directly instead.
-pub fn init_tracing() {}
 
 /// Convenience: `Arc<T>` as `Arc<dyn CallControl>`.
 pub fn dyn_call(c: &Arc<call::TestCall>) -> Arc<dyn courtyard_flows::CallControl> {
