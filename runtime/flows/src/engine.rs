@@ -132,6 +132,10 @@ impl FlowHost {
 
     /// Wait for an instance slot (bounded by `instance_wait`).
     pub(crate) async fn acquire_slot(&self) -> Option<OwnedSemaphorePermit> {
+        // Fast path without arming a timer: a slot is usually free.
+        if let Ok(permit) = self.inner.permits.clone().try_acquire_owned() {
+            return Some(permit);
+        }
         let wait = self.inner.config.instance_wait;
         match tokio::time::timeout(wait, self.inner.permits.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Some(permit),
