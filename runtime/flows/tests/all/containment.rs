@@ -156,3 +156,20 @@ async fn fallback_flow_policy_hands_the_call_over_and_caller_hangup_is_not_a_fai
     assert_eq!(v.counts().failures, 0);
     assert_eq!(v.counts().caller_hangups, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn total_call_timeout_ends_a_call_parked_in_the_host() {
+    use tokio::sync::{Notify, Semaphore};
+    let registry = FlowRegistry::new(test_host(None));
+    let mut s = spec("slow", "normal", r#"{"label":"alpha"}"#);
+    s.limits = Some(PluginLimits { call_timeout: Duration::from_millis(300), ..PluginLimits::default() });
+    registry.deploy(s).await.unwrap();
+    // The caller never presses anything: the gate is never opened.
+    let call = TestCall::gated("stuck", &["8"], Arc::new(Semaphore::new(0)), Arc::new(Notify::new()));
+    let report = registry.run_inbound("slow", dyn_call(&call), Services::unavailable()).await.unwrap();
+    let (kind, message, action) = failure_of(&report.outcome);
+    assert_eq!(kind, FailureKind::Timeout);
+    assert!(message.contains("total time limit"), "{message}");
+    assert!(matches!(action, PolicyAction::Enqueued(_)), "{action:?}");
+    assert_eq!(registry.host().free_instance_slots(), 128, "the parked instance's slot was returned");
+}
