@@ -90,9 +90,11 @@ impl CampaignHandle {
         self.send(Command::AddDnc(number.to_string()))
     }
 
-    /// Stop this campaign's actor without changing its stored state (process shutdown): the next
-    /// [`start`] with the same id resumes it; a call still in progress then counts as an
-    /// interrupted (failed) attempt. Returns once the actor has released the store.
+    /// Stop this campaign's actor for a process shutdown: no new calls start, calls in progress
+    /// finish and are recorded, then the actor releases the store and this returns. The stored
+    /// state is otherwise unchanged, so the next [`start`] with the same id resumes the campaign.
+    /// (Bound the wait with a timeout if calls may be long; a call cut off by the process exit
+    /// counts as an interrupted, failed attempt on resume.)
     pub async fn shutdown(&self) {
         let (tx, rx) = tokio::sync::oneshot::channel();
         if self.send(Command::Shutdown(tx)).is_ok() {
@@ -179,6 +181,8 @@ pub fn start(config: CampaignConfig, deps: CampaignDeps) -> Result<CampaignHandl
     let initial = progress_of(&config.id, RunState::Running, &merged, None);
     let (progress_tx, progress_rx) = watch::channel(initial);
     let shared = Arc::new(Mutex::new(merged.clone()));
+    // Pacing holds across a restart: the gap counts from the last call ever started.
+    let last_start_ms = merged.iter().flat_map(|t| t.attempts.iter().map(|a| a.started_ms)).max();
     let mut actor = Actor {
         dnc: config.dnc_set(),
         cfg: config,
@@ -186,7 +190,7 @@ pub fn start(config: CampaignConfig, deps: CampaignDeps) -> Result<CampaignHandl
         targets: merged,
         paused,
         cancelled,
-        last_start_ms: None,
+        last_start_ms,
         in_flight: 0,
         deps,
         shared: shared.clone(),
@@ -244,14 +248,16 @@ impl Actor {
     async fn run(mut self, mut cmd_rx: mpsc::UnboundedReceiver<Command>, mut done_rx: mpsc::UnboundedReceiver<Ended>) {
         let mut commands_open = true;
         let ack = loop {
-            if let Some(ack) = self.shutdown.take() {
-                break ack;
-            }
             let (wake, waiting_for_hours) = self.dial_what_is_due();
             let state = self.run_state(waiting_for_hours);
             self.publish(state, wake).await;
             for p in mem::take(&mut self.to_place) {
                 self.spawn_call(p);
+            }
+            if self.shutdown.is_some() && self.in_flight == 0 {
+                if let Some(ack) = self.shutdown.take() {
+                    break ack;
+                }
             }
             if state == RunState::Finished || (state == RunState::Cancelled && self.in_flight == 0) {
                 info!(campaign = %self.cfg.id, ?state, "campaign ended");
@@ -297,7 +303,7 @@ impl Actor {
     /// Place every call the rules allow now; returns when to look again and whether the calling
     /// hours are what holds the next call back.
     fn dial_what_is_due(&mut self) -> (Option<u64>, bool) {
-        if self.paused || self.cancelled {
+        if self.paused || self.cancelled || self.shutdown.is_some() {
             return (None, false);
         }
         let gap = self.cfg.limits.start_gap_ms();
@@ -362,7 +368,9 @@ impl Actor {
         let clock = self.deps.clock.clone();
         let done = self.done_tx.clone();
         tokio::spawn(async move {
+            // Biased: a final answer that is ready wins over a guard that fired in the same poll.
             let placed = tokio::select! {
+                biased;
                 r = placer.place(req) => r,
                 _ = clock.sleep_until(guard_at) => PlaceResult::NoAnswer,
             };

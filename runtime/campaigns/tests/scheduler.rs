@@ -308,9 +308,7 @@ async fn quiet_hours_closed_dates_and_weekdays_are_respected() {
 
 #[test]
 fn calling_window_skips_closed_days_and_nights() {
-    let mut hours = CallingHours::default();
-    hours.closed_weekdays = vec!["sun".into()];
-    hours.closed_dates = vec!["2026-11-30".into()];
+    let hours = CallingHours { closed_weekdays: vec!["sun".into()], closed_dates: vec!["2026-11-30".into()], ..CallingHours::default() };
     let w = hours.window().unwrap();
     assert!(w.is_open(local_ms(2026, 11, 25, 9, 0)));
     assert!(w.is_open(local_ms(2026, 11, 25, 19, 59)));

@@ -65,18 +65,22 @@ async fn campaign_resumes_from_sled_after_reopen() {
         drive_until(&clock, &h, 3).await;
         h.shutdown().await;
     }
-    let first: Vec<String> = placer.called.lock().clone();
-    assert_eq!(first, ["t0#1", "t1#1", "t2#1"]);
+    // Calls placed before the shutdown finished and were recorded (sled writes are real I/O, so
+    // one or two more calls may have started before the shutdown was seen).
+    let first = placer.called.lock().len();
+    assert!(first >= 3, "{first}");
 
     // Second "process": the same directory reopened; the campaign resumes where it stood.
     let sled = Arc::new(SledCampaignStore::new(Arc::new(Store::open(dir.path()).unwrap())));
     let snap = sled.load("callback-week-48").unwrap().expect("campaign stored");
     assert_eq!(snap.targets.len(), 6);
-    assert_eq!(snap.progress.as_ref().map(|p| p.done), Some(3));
+    assert_eq!(snap.progress.as_ref().map(|p| p.done), Some(first as u32));
+    assert_eq!(snap.progress.as_ref().map(|p| p.in_flight), Some(0));
     let h = start(config(), CampaignDeps { placer: placer.clone(), clock: clock.clone(), store: sled.clone() }).unwrap();
     drive_until(&clock, &h, 6).await;
     let p = h.finished().await;
     assert_eq!(p.answered, 6);
+    // Each target called exactly once across both processes.
     assert_eq!(placer.called.lock().clone(), ["t0#1", "t1#1", "t2#1", "t3#1", "t4#1", "t5#1"]);
     let listed = sled.list().unwrap();
     assert_eq!(listed.len(), 1);
