@@ -155,47 +155,62 @@ pub struct CampaignSnapshot {
     pub progress: Option<Progress>,
 }
 
-/// Compute progress from target records.
+/// Compute progress from target records. Runs after every event, so it counts into borrowed
+/// keys and allocates only for the (few) distinct kinds and outcomes.
 pub fn progress_of(campaign_id: &str, state: RunState, targets: &[TargetRecord], next_call_ms: Option<u64>) -> Progress {
-    let mut p = Progress {
-        campaign_id: campaign_id.to_string(),
-        state,
-        total: targets.len() as u32,
-        done: 0,
-        in_flight: 0,
-        answered: 0,
-        answered_pct: 0.0,
-        results: BTreeMap::new(),
-        attempts: BTreeMap::new(),
-        outcomes: BTreeMap::new(),
-        next_call_ms,
-    };
-    let mut not_worked = 0;
+    const KINDS: [AttemptKind; 5] =
+        [AttemptKind::Answered, AttemptKind::Busy, AttemptKind::NoAnswer, AttemptKind::Rejected, AttemptKind::Failed];
+    let mut attempts = [0u32; 5];
+    let mut exhausted = [0u32; 5];
+    let (mut done, mut in_flight, mut answered, mut rejected, mut dnc, mut cancelled) = (0u32, 0u32, 0u32, 0u32, 0u32, 0u32);
+    let mut outcomes: BTreeMap<&str, u32> = BTreeMap::new();
     for t in targets {
         for a in &t.attempts {
-            *p.attempts.entry(a.kind.as_str().to_string()).or_default() += 1;
+            attempts[a.kind as usize] += 1;
         }
         match &t.state {
             TargetState::Pending { .. } => {}
-            TargetState::Dialling => p.in_flight += 1,
+            TargetState::Dialling => in_flight += 1,
             TargetState::Done { result } => {
-                p.done += 1;
-                *p.results.entry(result.kind()).or_default() += 1;
+                done += 1;
                 match result {
                     TargetResult::Answered { outcome, flow_error } => {
-                        p.answered += 1;
-                        let key = if flow_error.is_some() { "flow-error".to_string() } else { outcome.clone() };
-                        *p.outcomes.entry(key).or_default() += 1;
+                        answered += 1;
+                        let key = if flow_error.is_some() { "flow-error" } else { outcome.as_str() };
+                        *outcomes.entry(key).or_default() += 1;
                     }
-                    TargetResult::Dnc | TargetResult::Cancelled => not_worked += 1,
-                    _ => {}
+                    TargetResult::Rejected { .. } => rejected += 1,
+                    TargetResult::Dnc => dnc += 1,
+                    TargetResult::Cancelled => cancelled += 1,
+                    TargetResult::Exhausted { last } => exhausted[*last as usize] += 1,
                 }
             }
         }
     }
-    let worked = p.done - not_worked;
-    if worked > 0 {
-        p.answered_pct = f64::from(p.answered) * 100.0 / f64::from(worked);
+    let mut results = BTreeMap::new();
+    for (k, v) in [("answered", answered), ("rejected", rejected), ("dnc", dnc), ("cancelled", cancelled)] {
+        if v > 0 {
+            results.insert(k.to_string(), v);
+        }
     }
-    p
+    for k in KINDS {
+        if exhausted[k as usize] > 0 {
+            results.insert(format!("exhausted-{}", k.as_str()), exhausted[k as usize]);
+        }
+    }
+    let attempts = KINDS.iter().filter(|k| attempts[**k as usize] > 0).map(|k| (k.as_str().to_string(), attempts[*k as usize])).collect();
+    let worked = done - dnc - cancelled;
+    Progress {
+        campaign_id: campaign_id.to_string(),
+        state,
+        total: targets.len() as u32,
+        done,
+        in_flight,
+        answered,
+        answered_pct: if worked > 0 { f64::from(answered) * 100.0 / f64::from(worked) } else { 0.0 },
+        results,
+        attempts,
+        outcomes: outcomes.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        next_call_ms,
+    }
 }
