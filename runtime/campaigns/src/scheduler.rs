@@ -336,8 +336,18 @@ impl Actor {
     }
 
     fn dial(&mut self, idx: usize, now: u64) {
-        let Some(t) = self.cfg.targets.iter().find(|t| t.id == self.targets[idx].target_id).cloned() else {
-            return;
+        // Records are built in config order, so the index usually matches; search only if not.
+        let id = &self.targets[idx].target_id;
+        let t = match self.cfg.targets.get(idx).filter(|t| &t.id == id) {
+            Some(t) => t.clone(),
+            None => match self.cfg.targets.iter().find(|t| &t.id == id) {
+                Some(t) => t.clone(),
+                None => {
+                    // Unreachable (records come from the config); never spin on it.
+                    self.finish(idx, TargetResult::Cancelled);
+                    return;
+                }
+            },
         };
         if self.dnc.contains(&normalize_number(&t.number)) {
             self.finish(idx, TargetResult::Dnc);
