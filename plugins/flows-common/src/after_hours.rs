@@ -38,7 +38,7 @@ impl Default for AfterHoursConfig {
         AfterHoursConfig {
             enabled: true,
             calendar: "default".into(),
-            notice_text: "您好,现在是非工作时间,物业服务中心工作时间为每天八点至十八点。".into(),
+            notice_text: "现在是非工作时间,物业服务中心工作时间为每天八点至十八点。".into(),
             emergency_prompt: "燃气泄漏、漏水等紧急情况请按9;如需留言,请在提示音后说话,说完请按井号键".into(),
             emergency_timeout_ms: 3000,
             record_max_seconds: 90,

@@ -63,7 +63,7 @@ impl BillConfig {
         let total: i64 = bills.iter().map(|b| b.amount).sum();
         let mut p = Prompt::template(
             &self.header_text,
-            &[("unit", unit.label().into()), ("count", number(bills.len() as i64).into())],
+            &[("unit", unit.label().into()), ("count", count_prompt(bills.len()))],
         );
         for b in bills.iter().take(self.max_items) {
             let due = if b.due_date.is_empty() { Prompt::new() } else { date(b.due_date.as_str()).into() };
@@ -71,7 +71,7 @@ impl BillConfig {
                 &self.item_text,
                 &[
                     ("fee", self.fee_name(b.fee_type).into()),
-                    ("period", period_text(&b.period).into()),
+                    ("period", period_prompt(&b.period)),
                     ("amount", money(b.amount).into()),
                     ("due", due),
                 ],
@@ -81,15 +81,21 @@ impl BillConfig {
     }
 }
 
-/// "2026-10" → "2026年10月"; anything else unchanged.
-pub fn period_text(period: &str) -> String {
-    match period.split_once('-') {
-        Some((y, m)) if y.len() == 4 && y.chars().all(|c| c.is_ascii_digit()) => {
-            let m = m.trim_start_matches('0');
-            format!("{y}年{m}月")
+/// A billing period spoken the way dates are: "2026-10" → digits 2026, 年, number 10, 月
+/// (二零二六年十月, not 两千零二十六年); anything else is read as text.
+pub fn period_prompt(period: &str) -> Prompt {
+    if let Some((y, m)) = period.split_once('-') {
+        let month = m.parse::<i64>().ok().filter(|m| (1..=12).contains(m));
+        if let (true, Some(month)) = (y.len() == 4 && y.chars().all(|c| c.is_ascii_digit()), month) {
+            return Prompt::new().digits(y).text("年").number(month).text("月");
         }
-        _ => period.to_string(),
     }
+    Prompt::from(period)
+}
+
+/// A count before a measure word: 2 is 两 in Chinese (两笔), other numbers as quantities.
+pub fn count_prompt(n: usize) -> Prompt {
+    if n == 2 { Prompt::from("两") } else { number(n as i64).into() }
 }
 
 impl Ctx<'_> {
@@ -160,10 +166,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn period_reads_as_year_and_month() {
-        assert_eq!(period_text("2026-10"), "2026年10月");
-        assert_eq!(period_text("2026-03"), "2026年3月");
-        assert_eq!(period_text("Q3"), "Q3");
+    fn period_reads_year_digit_by_digit_and_month_as_number() {
+        assert_eq!(period_prompt("2026-03").segments(), &[digits("2026"), text("年"), number(3), text("月")]);
+        assert_eq!(period_prompt("2026-13").segments(), &[text("2026-13")]);
+        assert_eq!(period_prompt("Q3").segments(), &[text("Q3")]);
+        assert_eq!(count_prompt(2).segments(), &[text("两")]);
+        assert_eq!(count_prompt(3).segments(), &[number(3)]);
     }
 
     #[test]
@@ -191,6 +199,7 @@ mod tests {
         assert!(segs.contains(&money(100)));
         assert!(!segs.contains(&money(250)), "second item beyond max_items");
         assert!(segs.contains(&money(350)), "total covers all bills");
+        assert!(p.to_plain_text().contains("共有两笔"));
         assert!(p.to_plain_text().contains("物业费2026年10月账单"));
     }
 }
