@@ -385,6 +385,8 @@ mod tests {
         assert_eq!(c.hours.utc_offset_minutes, 480);
         assert_eq!(c.limits.start_gap_ms(), 1000);
         assert_eq!(Limits { max_concurrent: 1, calls_per_second: 3.0 }.start_gap_ms(), 334);
+        let off = CampaignConfig { answering_machine_safe: false, ..c.clone() };
+        assert_eq!((c.effective_answer_delay_ms(), off.effective_answer_delay_ms()), (800, 0));
     }
 
     #[test]
