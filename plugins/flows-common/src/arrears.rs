@@ -77,7 +77,7 @@ impl Ctx<'_> {
         self.call.set_var("arrears_fen", &owed.to_string());
         self.call.say(Prompt::template(
             &cfg.intro_text,
-            &[("unit", unit.label().into()), ("amount", money(owed).into())],
+            &[("unit", crate::unit_prompt(&unit)), ("amount", money(owed).into())],
         ))?;
         for _ in 0..cfg.max_rounds.max(1) {
             let key = match self.ask_key(cfg.menu_prompt.as_str(), &["1", "2", "3", "4", "0"])? {

@@ -63,7 +63,7 @@ impl BillConfig {
         let total: i64 = bills.iter().map(|b| b.amount).sum();
         let mut p = Prompt::template(
             &self.header_text,
-            &[("unit", unit.label().into()), ("count", count_prompt(bills.len()))],
+            &[("unit", crate::unit_prompt(unit)), ("count", count_prompt(bills.len()))],
         );
         for b in bills.iter().take(self.max_items) {
             let due = if b.due_date.is_empty() { Prompt::new() } else { date(b.due_date.as_str()).into() };
@@ -109,7 +109,7 @@ impl Ctx<'_> {
             Err(e) => return self.degrade("billing.bills", &e, Some(&cfg.queue)),
         };
         if bills.is_empty() {
-            self.call.say(Prompt::template(&cfg.no_bills_text, &[("unit", unit.label().into())]))?;
+            self.call.say(Prompt::template(&cfg.no_bills_text, &[("unit", crate::unit_prompt(&unit))]))?;
             return self.goodbye();
         }
         let total: i64 = bills.iter().map(|b| b.amount).sum();

@@ -132,7 +132,7 @@ impl Ctx<'_> {
         for (u, key) in units.iter().zip(&keys) {
             prompt = prompt.then(Prompt::template(
                 &cfg.choose_item,
-                &[("unit", u.label().into()), ("key", key.as_str().into())],
+                &[("unit", crate::unit_prompt(u)), ("key", key.as_str().into())],
             ));
         }
         let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();

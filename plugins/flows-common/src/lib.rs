@@ -167,3 +167,11 @@ mod example_configs {
         assert_eq!(seen, 8, "one example per plugin");
     }
 }
+
+/// A unit as spoken: "3栋2单元" then the room digit by digit (幺五零二), the way room numbers
+/// are said on the phone; SMS texts use [`Unit::label`].
+pub fn unit_prompt(unit: &Unit) -> Prompt {
+    Prompt::new()
+        .text(format!("{}栋{}单元", unit.building, unit.entrance))
+        .digits(unit.room.as_str())
+}
