@@ -3,7 +3,7 @@ CARGO ?= cargo
 PLUGIN_WASM_DIR := plugins/target/wasm32-wasip2/release
 BIN := target/release/courtyard
 
-.PHONY: deps plugins runtime build demo test test-runtime test-plugins bench fuzz clean
+.PHONY: deps plugins runtime build demo test test-runtime test-plugins test-console bench clean
 
 ## Install system packages and the wasm32-wasip2 target (idempotent).
 deps:
@@ -24,13 +24,17 @@ demo: deps build
 	$(BIN) demo --plugins $(PLUGIN_WASM_DIR)
 
 ## Run every test: runtime unit + end-to-end tests, then every plugin simulator script.
-test: build test-runtime test-plugins
+test: build test-runtime test-plugins test-console
 
 test-runtime:
 	$(CARGO) test --release --workspace
 
 test-plugins:
+	cd plugins && $(CARGO) test --target x86_64-unknown-linux-gnu -p flows-common
 	bash plugins/run-sims.sh $(BIN)
+
+test-console:
+	bash tests/console/run.sh
 
 ## Benchmarks (not tests): print figures.
 bench: build

@@ -12,6 +12,8 @@ PKGS=(
   sip-tester                       # SIPp: real SIP peer in tests and benchmarks
   baresip                          # real softphone: caller/agent in tests
   tshark                           # RTP capture checks
+  docker-registry                  # a real OCI registry for plugin push/pull tests
+  chromium fonts-wqy-microhei      # real browser (and a CJK font) for the console tests
 )
 missing=()
 for p in "${PKGS[@]}"; do
