@@ -37,6 +37,8 @@ pub struct Shared {
     pub ports: PortAllocator,
     /// Queues and agents.
     pub acd: AcdHandle,
+    /// Live events for the console (ACD events, calls started/ended), as JSON.
+    pub events: tokio::sync::broadcast::Sender<serde_json::Value>,
     routes: HashMap<String, RouteEntry>,
     live: Mutex<HashMap<String, Arc<CallLeg>>>,
     draining: AtomicBool,
@@ -199,6 +201,27 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
     let acd = Acd::spawn(acd_cfg, TokioClock::new(), dialer, Arc::new(NoSupervision))?;
 
     let routes = cfg.routes.iter().map(|r| (r.number.clone(), r.clone())).collect();
+    let (events, _) = tokio::sync::broadcast::channel::<serde_json::Value>(1024);
+    {
+        // Every ACD event goes to the console (screen-pop on offer_started, wallboard updates).
+        let mut rx = acd.subscribe();
+        let events = events.clone();
+        tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(ev) => {
+                        if let Ok(v) = serde_json::to_value(&ev) {
+                            let _ = events.send(v);
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, "console event stream lagged");
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+    }
     let shared = Arc::new(Shared {
         cfg: cfg.clone(),
         store,
@@ -208,6 +231,7 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
         sip: sip.clone(),
         ports,
         acd: acd.clone(),
+        events,
         routes,
         live: Mutex::new(HashMap::new()),
         draining: AtomicBool::new(false),

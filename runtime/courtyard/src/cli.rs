@@ -140,8 +140,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Plugin { command } => crate::plugin_cli::run(command).await,
         Command::Flow { command: FlowCommand::Test { wasm, script } } => {
+            // A compiled-component cache shared by simulator runs, so a plugin author's script
+            // suite compiles each component once.
             let host = courtyard_flows::FlowHost::new(courtyard_flows::HostConfig {
                 max_concurrent_instances: 8,
+                cache_dir: Some(std::env::temp_dir().join("courtyard-sim-cache")),
                 ..courtyard_flows::HostConfig::default()
             })?;
             let report = courtyard_flows::simulator::run_script_file(&host, &wasm, &script).await?;

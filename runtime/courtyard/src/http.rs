@@ -1,5 +1,6 @@
 //! The HTTP side of the runtime: the data API (courtyard-api) with the live-call hooks only the
-//! runtime can answer (calls in progress, recording pause/resume, readiness).
+//! runtime can answer (calls in progress, recording pause/resume, readiness), the node operations
+//! routes, and the web console with its live event stream.
 
 use std::sync::Arc;
 
@@ -14,7 +15,9 @@ pub fn router(shared: Arc<Shared>, recordings_dir: std::path::PathBuf) -> Router
     let shared_for_ops = shared.clone();
     let state = ApiState::new(shared.store.clone(), Arc::new(RuntimeHooks { shared }), ApiConfig::new(recordings_dir));
     courtyard_api::spawn_retention_task(state.clone());
-    courtyard_api::router(state.clone()).merge(crate::ops_api::router(shared_for_ops, state))
+    let events = shared_for_ops.events.clone();
+    let api = courtyard_api::router(state.clone()).merge(crate::ops_api::router(shared_for_ops, state));
+    api.clone().merge(courtyard_console::router(events, api))
 }
 
 /// Live-call answers for the API.
@@ -61,6 +64,10 @@ impl ApiHooks for RuntimeHooks {
             tracing::info!(%call_id, pause, "recording paused/resumed from the API");
             Ok(())
         }))
+    }
+
+    fn metrics(&self) -> Option<String> {
+        Some(crate::metrics::render(&self.shared))
     }
 
     fn ready(&self) -> bool {

@@ -11,6 +11,7 @@ mod config;
 mod demo;
 mod flows;
 mod http;
+mod metrics;
 mod ops_api;
 mod plugin_cli;
 mod services;

@@ -94,7 +94,7 @@ impl SipDialer {
                     guard.0.take();
                     let neg = negotiated.or_else(|| dialog.media());
                     match neg.and_then(|n| n.remote_rtp.map(|a| (a, n.codec, n.telephone_event))) {
-                        Some((addr, codec, te)) => media.set_remote(addr, codec, te),
+                        Some((addr, codec, te)) => media.set_remote(addr, super::media_codec(codec), te),
                         None => tracing::warn!(%extension, "agent answered without usable SDP"),
                     }
                     tracing::info!(%extension, "agent answered");

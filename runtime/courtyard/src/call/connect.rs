@@ -48,7 +48,7 @@ pub async fn talk(shared: &Arc<Shared>, leg: &CallLeg, mut agent: AgentCall) -> 
             ev = agent.dialog.next_event() => match ev {
                 Some(DialogEvent::Bye) | Some(DialogEvent::Terminated(_)) | None => break EndedBy::Agent,
                 Some(DialogEvent::ReInvite(n)) => {
-                    if let Some(a) = n.remote_rtp { agent.media.set_remote(a, n.codec, n.telephone_event); }
+                    if let Some(a) = n.remote_rtp { agent.media.set_remote(a, super::media_codec(n.codec), n.telephone_event); }
                 }
                 Some(DialogEvent::Info(d)) => { let _ = agent.media.inject_dtmf(d); }
             },

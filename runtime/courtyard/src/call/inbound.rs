@@ -5,7 +5,7 @@ use std::sync::Arc;
 use courtyard_flows::wit::{CallInfo, Direction};
 use courtyard_media::{MediaConfig, MediaSession};
 use courtyard_sip::sdp::LocalMedia;
-use courtyard_sip::{DialogEvent, IncomingCall};
+use courtyard_sip::{DialogEvent, Direction, IncomingCall};
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -31,6 +31,8 @@ pub async fn handle(shared: Arc<Shared>, call: IncomingCall) {
 async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
     let called = call.request_user().to_string();
     let caller = call.from_user().to_string();
+    // The store keys records by call id and forbids '/', which a SIP Call-ID may contain.
+    let call_id: String = call.call_id().chars().map(|c| if c == '/' { '_' } else { c }).collect();
     if shared.draining() {
         call.reject(503, "Service Unavailable").await;
         return Ok(());
@@ -54,7 +56,7 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
         }
     };
     let record = Arc::new(Mutex::new(CallRecord {
-        call_id: call.call_id().to_string(),
+        call_id: call_id.clone(),
         caller: caller.clone(),
         called: called.clone(),
         direction: "inbound".into(),
@@ -72,9 +74,17 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    media.set_remote(negotiated.remote_rtp, negotiated.codec, negotiated.telephone_event_pt);
+    match negotiated.as_ref().and_then(|n| n.remote_rtp.map(|a| (a, n.codec, n.telephone_event))) {
+        Some((addr, codec, te)) => media.set_remote(addr, super::media_codec(codec), te),
+        None => tracing::warn!("the caller's SDP gave no usable RTP address; waiting for the caller's RTP"),
+    }
     record.lock().answered_ms = Some(now_ms());
-    shared.cdr_write(&record.lock().clone(), false).await;
+    let first = record.lock().clone();
+    shared.cdr_write(&first, false).await;
+    let _ = shared.events.send(serde_json::json!({
+        "type": "call_started", "call_id": first.call_id, "caller": first.caller, "called": first.called,
+        "flow": first.flow, "at_ms": first.answered_ms,
+    }));
 
     // The dialog task: remote BYE ends the call; our hangup sends BYE; INFO digits reach media.
     let ended = CancellationToken::new();
@@ -94,7 +104,11 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
                         }
                         Some(DialogEvent::Info(d)) => { let _ = media.inject_dtmf(d); }
                         Some(DialogEvent::ReInvite(n)) => {
-                            media.set_remote(n.remote_rtp, n.codec, n.telephone_event_pt);
+                            // Hold (peer sendonly/inactive) stops our audio; unhold resumes it.
+                            if let Some(addr) = n.remote_rtp {
+                                media.set_remote(addr, super::media_codec(n.codec), n.telephone_event);
+                            }
+                            media.set_sending(matches!(n.direction, Direction::SendRecv | Direction::SendOnly));
                         }
                         Some(DialogEvent::Terminated(reason)) => {
                             let mut r = record.lock();
@@ -113,7 +127,7 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
     };
 
     let info = CallInfo {
-        call_id: call.call_id().to_string(),
+        call_id,
         caller,
         called,
         direction: Direction::Inbound,
@@ -131,5 +145,9 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
     let mut rec = record.lock().clone();
     rec.ended_ms = Some(now_ms());
     shared.cdr_write(&rec, true).await;
+    let _ = shared.events.send(serde_json::json!({
+        "type": "call_ended", "call_id": rec.call_id, "caller": rec.caller, "agent": rec.agent,
+        "queue": rec.queue, "hangup_side": rec.hangup_side, "at_ms": rec.ended_ms,
+    }));
     Ok(())
 }

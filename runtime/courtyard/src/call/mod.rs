@@ -162,3 +162,11 @@ impl Shared {
         }
     }
 }
+
+/// The media crate's codec for the one SIP negotiated (the two crates stay independent).
+pub fn media_codec(c: courtyard_sip::Codec) -> courtyard_media::Codec {
+    match c {
+        courtyard_sip::Codec::Pcmu => courtyard_media::Codec::Pcmu,
+        courtyard_sip::Codec::Pcma => courtyard_media::Codec::Pcma,
+    }
+}
