@@ -8,6 +8,7 @@
 //!
 //! Time is milliseconds since the Unix epoch (`u64`), the same convention as `courtyard-acd`.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -57,14 +58,14 @@ impl Clock for TokioClock {
 #[derive(Debug)]
 pub struct ManualClock {
     now: watch::Sender<u64>,
-    deadlines: Mutex<Vec<u64>>,
+    deadlines: Mutex<BTreeSet<u64>>,
 }
 
 impl ManualClock {
     /// A clock standing at `start_ms` (milliseconds since the Unix epoch).
     pub fn new(start_ms: u64) -> Arc<Self> {
         let (now, _) = watch::channel(start_ms);
-        Arc::new(Self { now, deadlines: Mutex::new(Vec::new()) })
+        Arc::new(Self { now, deadlines: Mutex::new(BTreeSet::new()) })
     }
 
     /// Move time forward; every sleeper whose deadline has passed wakes.
@@ -79,8 +80,9 @@ impl ManualClock {
         let now = self.now_ms();
         let next = {
             let mut d = self.deadlines.lock();
-            d.retain(|&t| t > now);
-            d.iter().copied().min()
+            let later = d.split_off(&(now + 1));
+            *d = later;
+            d.first().copied()
         }?;
         self.now.send_modify(|t| *t = next);
         Some(next)
@@ -94,7 +96,7 @@ impl Clock for ManualClock {
 
     fn sleep_until(&self, deadline_ms: u64) -> BoxFuture<'static, ()> {
         if deadline_ms > self.now_ms() {
-            self.deadlines.lock().push(deadline_ms);
+            self.deadlines.lock().insert(deadline_ms);
         }
         let mut rx = self.now.subscribe();
         Box::pin(async move {
