@@ -65,7 +65,7 @@ impl Shared {
 
     /// Whether the operator blacklisted this caller in the store.
     pub fn store_blacklisted(&self, caller: &str) -> bool {
-        self.store.is_listed(courtyard_store::model::ListKind::Black, caller).unwrap_or(false)
+        self.store.is_listed(courtyard_store::model::ListKind::Blacklist, caller).unwrap_or(false)
     }
 
     /// Address written into SDP for our RTP.

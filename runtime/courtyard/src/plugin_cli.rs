@@ -191,7 +191,7 @@ pub async fn run(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
             match command {
                 TrustCommand::Add { key, expires } => {
                     let k = pkg::PublicKey::load(&key)?;
-                    let exp = expires.as_deref().map(pkg::trust::parse_expiry).transpose()?;
+                    let exp = expires.as_deref().map(pkg::trust::parse_expiry).transpose().map_err(anyhow::Error::msg)?;
                     store.add(&k, exp);
                     store.save(&trust)?;
                     println!("trusted {}", key.display());

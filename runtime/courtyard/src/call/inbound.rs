@@ -5,7 +5,7 @@ use std::sync::Arc;
 use courtyard_flows::wit::{CallInfo, Direction};
 use courtyard_media::{MediaConfig, MediaSession};
 use courtyard_sip::sdp::LocalMedia;
-use courtyard_sip::{DialogEvent, Direction, IncomingCall};
+use courtyard_sip::{DialogEvent, Direction as SdpDirection, IncomingCall};
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -108,7 +108,7 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
                             if let Some(addr) = n.remote_rtp {
                                 media.set_remote(addr, super::media_codec(n.codec), n.telephone_event);
                             }
-                            media.set_sending(matches!(n.direction, Direction::SendRecv | Direction::SendOnly));
+                            media.set_sending(matches!(n.direction, SdpDirection::SendRecv | SdpDirection::SendOnly));
                         }
                         Some(DialogEvent::Terminated(reason)) => {
                             let mut r = record.lock();
@@ -118,8 +118,8 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
                         }
                         None => break,
                     },
-                    _ = &mut hangup_rx => { dialog.hangup().await; break; }
-                    _ = ended.cancelled() => { dialog.hangup().await; break; }
+                    _ = &mut hangup_rx => { let _ = dialog.hangup().await; break; }
+                    _ = ended.cancelled() => { let _ = dialog.hangup().await; break; }
                 }
             }
             ended.cancel();
