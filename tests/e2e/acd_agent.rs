@@ -41,7 +41,7 @@ fn caller_pressing_zero_is_bridged_to_a_registered_baresip_agent() {
         sipp_uac(
             sip,
             &scenario("e2e_call.xml"),
-            &["-key", "service", "4008123456", "-key", "caller", "13800138000", "-key", "rtp_port", &port, "-key", "hold_ms", "30000"],
+            &["-key", "service", "4008123456", "-key", "caller", "13800138000", "-key", "rtp_port", &port],
         )
     });
     assert!(phone.wait_for_media(Duration::from_secs(20)), "no RTP from the runtime; log:\n{}", rt.log_text());

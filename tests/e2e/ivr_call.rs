@@ -25,7 +25,7 @@ fn owner_hears_mandarin_menu_and_navigates_with_rfc4733_digits() {
         sipp_uac(
             sip,
             &scenario("e2e_call.xml"),
-            &["-key", "service", "4008123456", "-key", "caller", "13800138000", "-key", "rtp_port", &port, "-key", "hold_ms", "24000"],
+            &["-key", "service", "4008123456", "-key", "caller", "13800138000", "-key", "rtp_port", &port],
         )
     });
 
