@@ -13,7 +13,7 @@ fn demo_starts_ready_refuses_unknown_numbers_and_stops_on_sigterm() {
     let run = sipp_uac(
         rt.sip,
         &scenario("e2e_not_found.xml"),
-        &["-key", "service", "4000000000", "-key", "caller", "13900000000"],
+        &["-s", "4000000000", "-key", "caller", "13900000000"],
     );
     assert_eq!(run.code, 0, "SIPp expected 404 for an unrouted number:\n{}\n{}", run.output, rt.log_text());
 

@@ -256,3 +256,21 @@ pub fn free_udp_port_pair() -> u16 {
     }
     panic!("no free even UDP port pair")
 }
+
+/// The newest call record of `caller` through the HTTP API (as the console reads it), waiting
+/// until it is complete (has an end time).
+pub fn final_cdr(rt: &Runtime, caller: &str) -> serde_json::Value {
+    let token = rt.admin_token();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (code, body) = http_get(rt.http, "/api/v1/cdrs?limit=50", Some(&token)).expect("GET /api/v1/cdrs");
+        assert_eq!(code, 200, "cdrs: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("cdrs json");
+        let found = v["items"].as_array().and_then(|items| items.iter().find(|c| c["caller"] == caller && !c["end"].is_null()).cloned());
+        if let Some(c) = found {
+            return c;
+        }
+        assert!(Instant::now() < deadline, "no finished call record for {caller}: {body}\n{}", rt.log_text());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
