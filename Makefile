@@ -3,7 +3,7 @@ CARGO ?= cargo
 PLUGIN_WASM_DIR := plugins/target/wasm32-wasip2/release
 BIN := target/release/courtyard
 
-.PHONY: deps plugins runtime build demo test test-runtime test-plugins test-console bench clean
+.PHONY: deps plugins runtime build demo test test-runtime test-plugins test-console bench fuzz clean
 
 ## Install system packages and the wasm32-wasip2 target (idempotent).
 deps:
@@ -39,6 +39,11 @@ test-console:
 ## Benchmarks (not tests): print figures.
 bench: build
 	bash tests/bench/run-all.sh
+
+## Fuzz every parser target for SECS seconds each (cargo-fuzz; see fuzz/run.sh).
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	CARGO_TARGET_DIR=$(CURDIR)/target/fuzz bash fuzz/run.sh $(or $(SECS),60)
 
 clean:
 	$(CARGO) clean

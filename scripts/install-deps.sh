@@ -14,6 +14,7 @@ PKGS=(
   tshark                           # RTP capture checks
   docker-registry                  # a real OCI registry for plugin push/pull tests
   chromium fonts-wqy-microhei      # real browser (and a CJK font) for the console tests
+  sipvicious                       # real scanners (svmap, svwar, svcrack) in the defence test
 )
 missing=()
 for p in "${PKGS[@]}"; do
