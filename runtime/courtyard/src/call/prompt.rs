@@ -2,24 +2,11 @@
 
 use std::sync::Arc;
 
-use courtyard_flows::wit::Segment;
-use courtyard_tts::{Lang, Speech};
+use courtyard_tts::Lang;
 
-/// Maps the plugin's WIT segments to the TTS crate's speech parts (one-to-one).
-pub fn to_speech(prompt: &[Segment]) -> Vec<Speech> {
-    prompt
-        .iter()
-        .map(|s| match s {
-            Segment::Text(t) => Speech::Text(t.clone()),
-            Segment::Prompt(p) => Speech::Prompt { key: p.key.clone(), fallback: p.fallback_text.clone() },
-            Segment::Money(f) => Speech::Money(*f),
-            Segment::Number(n) => Speech::Number(*n),
-            Segment::Digits(d) => Speech::Digits(d.clone()),
-            Segment::Date(d) => Speech::Date(d.clone()),
-            Segment::Pause(ms) => Speech::Pause(*ms),
-        })
-        .collect()
-}
+/// Maps the plugin's WIT segments to the TTS crate's speech parts — the same mapping the
+/// simulator uses, so what a script expects is what a caller hears.
+pub use courtyard_flows::simulator::render::to_speech;
 
 /// The call's prompt language from its language tag ("zh" default).
 pub fn lang_of(tag: &str) -> Lang {

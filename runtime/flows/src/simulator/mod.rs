@@ -8,7 +8,7 @@
 
 mod call;
 mod matcher;
-mod render;
+pub mod render;
 pub(crate) mod script;
 mod world;
 

@@ -6,7 +6,7 @@ use courtyard_tts::text::{Lang, Speech, render_text};
 use crate::wit::Segment;
 
 /// Convert a WIT prompt to the TTS crate's parts.
-pub(crate) fn to_speech(prompt: &[Segment]) -> Vec<Speech> {
+pub fn to_speech(prompt: &[Segment]) -> Vec<Speech> {
     prompt
         .iter()
         .map(|s| match s {
