@@ -133,6 +133,17 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
         crate::demo::seed(&store, hours).await?;
     }
 
+    // work orders after the call: dispatch, notification delivery, SLA escalation, callbacks
+    let offset = store.now().timezone();
+    let orders = courtyard_orders::Workflow::start(
+        store.clone(),
+        cfg.orders.clone(),
+        Arc::new(courtyard_store::SystemClock(offset)),
+    )
+    .map_err(|e| anyhow::anyhow!("[orders]: {e}"))?;
+    // Kept for the life of the process; the background loops stop with it.
+    std::mem::forget(orders);
+
     // tts
     let tts = Arc::new(Tts::espeak(&data).context("cannot start espeak-ng TTS (install espeak-ng and libespeak-ng-dev)")?);
 

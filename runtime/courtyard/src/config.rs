@@ -43,6 +43,10 @@ pub struct Config {
     /// Agent SIP accounts (extension, password) allowed to REGISTER.
     #[serde(default, rename = "agent")]
     pub agents: Vec<AgentEntry>,
+    /// Work orders after the call: dispatch table, notification channels, SLA ladder, callbacks
+    /// (every key in `docs/work-orders.md`).
+    #[serde(default)]
+    pub orders: courtyard_orders::OrdersConfig,
     /// ACD queues (see `docs/acd.md` for every key: strategy, ring timeout, max wait, overflow,
     /// sticky agent, announcements, service-level threshold).
     #[serde(default, rename = "queue")]
