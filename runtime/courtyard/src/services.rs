@@ -16,8 +16,7 @@ use courtyard_flows::wit::{
 };
 use courtyard_flows::{Billing, Clock, Content, Directory, Kv, Notify, Services, WorkOrders};
 use courtyard_store::model as m;
-use courtyard_store::{PlainRecord, Store, StoreError};
-use serde::{Deserialize, Serialize};
+use courtyard_store::{Store, StoreError};
 
 /// Builds the capability set over one store.
 pub fn services(store: Arc<Store>, payment_url: String) -> Services {
@@ -266,35 +265,6 @@ impl WorkOrders for StoreServices {
     }
 }
 
-/// A message queued for delivery through a configured gateway (SMS, e-mail, webhook, on-duty
-/// pager). Delivery with retries is the notifications worker's job; a plugin's `send` returns
-/// once the message is durably queued.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Notification {
-    /// Message id returned to the plugin.
-    pub id: String,
-    /// "sms", "email", "webhook", "on-duty".
-    pub channel: String,
-    /// Recipient (phone, address, URL or duty roster name).
-    pub to: String,
-    /// Message text.
-    pub text: String,
-    /// When it was queued.
-    pub created_at: DateTime<FixedOffset>,
-    /// "queued", "sent", "failed: …", or "no-gateway" when none is configured for the channel.
-    pub status: String,
-    /// Delivery attempts so far.
-    pub attempts: u32,
-}
-
-impl m::Record for Notification {
-    const PREFIX: &'static str = "ntf/";
-    fn key(&self) -> String {
-        self.id.clone()
-    }
-}
-impl PlainRecord for Notification {}
-
 #[async_trait]
 impl Notify for StoreServices {
     async fn send(&self, channel: Channel, to: &str, text: &str) -> Result<String, ServiceError> {
@@ -311,15 +281,8 @@ impl Notify for StoreServices {
             return Err(ServiceError::Invalid("the message text is empty".into()));
         }
         let id = format!("n{}", uuid::Uuid::new_v4().simple());
-        let n = Notification {
-            id: id.clone(),
-            channel: channel.into(),
-            to: to.into(),
-            text: text.into(),
-            created_at: self.store.now(),
-            status: "queued".into(),
-            attempts: 0,
-        };
+        // The work-order workflow's delivery worker picks these up (retries, status).
+        let n = courtyard_orders::Notification::queued(id.clone(), channel, to, text, self.store.now());
         self.store.put(&n).await.map_err(service_error)?;
         tracing::info!(notification = %id, channel, "notification queued");
         Ok(id)
