@@ -24,9 +24,13 @@ demo: deps build
 	$(BIN) demo --plugins $(PLUGIN_WASM_DIR)
 
 ## Run every test: runtime unit + end-to-end tests, then every plugin simulator script.
-test: build test-runtime test-plugins test-console
+## The runtime binary used by the sims and console tests is the one `cargo test --workspace` builds:
+## a separate `cargo build -p courtyard` would resolve features differently (dev-dependencies widen
+## wasmparser's) and compile the whole wasmtime/cranelift stack a second time (~5 min on 2 cores).
+test: plugins test-runtime test-plugins test-console
 
 test-runtime:
+	$(CARGO) test --release --workspace --no-run
 	$(CARGO) test --release --workspace
 
 test-plugins:
