@@ -10,8 +10,7 @@ PKGS=(
   espeak-ng libespeak-ng-dev       # TTS (Mandarin voice cmn-latn-pinyin)
   sox                              # audio checks in tests
   sip-tester                       # SIPp: real SIP peer in tests and benchmarks
-  baresip                          # real softphone: caller/agent in tests
-  tshark                           # RTP capture checks
+  baresip-core                     # real softphone: caller/agent in tests (core only: no GUI/video)
   docker-registry                  # a real OCI registry for plugin push/pull tests
   chromium fonts-wqy-microhei      # real browser (and a CJK font) for the console tests
   sipvicious                       # real scanners (svmap, svwar, svcrack) in the defence test
@@ -23,7 +22,8 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  # No recommends: they pull GUI front ends and codecs the tests never load (minutes of CI time).
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 rustup target list --installed | grep -q '^wasm32-wasip2$' || rustup target add wasm32-wasip2
 echo "dependencies ready"
