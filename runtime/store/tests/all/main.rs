@@ -1,6 +1,7 @@
 //! Integration tests of courtyard-store against real sled directories (one binary, a module per
 //! feature, so the suite links once).
 
+mod calls_index;
 mod crash;
 mod directory;
 mod import;

@@ -1,0 +1,97 @@
+//! The caller index of call records (`calls_from`, screen-pop "last calls") must list exactly the
+//! calls that the time-ordered listing (`cdrs_between`, what `/api/v1/cdrs` serves) shows for that
+//! caller, through the runtime's write pattern: one upsert at answer, one at the end.
+//!
+//! Regression guard for a reported "calls_from finds nothing that /api/v1/cdrs lists": the cause
+//! was the e2e harness (`Runtime::terminate` consumed the runtime and deleted its temp data dir
+//! before the test reopened the store), not the index; these tests pin the index behaviour.
+
+use crate::temp_store;
+use chrono::Duration;
+use courtyard_store::model::Cdr;
+
+fn cdr(call_id: &str, caller: &str, start: chrono::DateTime<chrono::FixedOffset>) -> Cdr {
+    Cdr {
+        call_id: call_id.into(),
+        direction: "inbound".into(),
+        caller: caller.into(),
+        called: "4008123456".into(),
+        start,
+        answer: Some(start),
+        end: None,
+        flow: Some("ivr-main".into()),
+        plugin_version: None,
+        ivr_path: Vec::new(),
+        queue: None,
+        agent: None,
+        hangup_side: None,
+        hangup_cause: None,
+        recording_id: None,
+        vars: Default::default(),
+        interrupted: false,
+    }
+}
+
+#[tokio::test]
+async fn calls_from_lists_what_the_cdr_listing_lists_for_that_caller() {
+    let (_d, store, _c) = temp_store();
+    let t0 = store.now();
+    let callers = ["13800138000", "+86 139-0000-0001", "02161234567", "8613700000002", "sipp"];
+    let mut n = 0;
+    for round in 0..40 {
+        for (i, caller) in callers.iter().enumerate() {
+            n += 1;
+            // SIPp-style Call-IDs, as the runtime stores them.
+            let id = format!("{n}-4242@127.0.0.{}", i + 1);
+            let start = t0 + Duration::milliseconds(i64::from(round) * 1000 + i as i64 * 7);
+            let mut c = cdr(&id, caller, start);
+            store.upsert_cdr(&c).await.unwrap();
+            c.end = Some(start + Duration::seconds(5));
+            store.upsert_cdr(&c).await.unwrap();
+        }
+    }
+    let all = store.cdrs_between(None, None, |_| true, 0, usize::MAX).unwrap();
+    assert_eq!(all.total, 200);
+    for caller in callers {
+        let listed: Vec<String> =
+            all.items.iter().filter(|c| c.caller == caller).map(|c| c.call_id.clone()).collect();
+        let from: Vec<String> = store.calls_from(caller, 1000).unwrap().into_iter().map(|c| c.call_id).collect();
+        assert_eq!(from, listed, "calls_from({caller}) disagrees with the CDR listing");
+        let last = store.calls_from(caller, 3).unwrap();
+        assert_eq!(last.len(), 3, "{caller}");
+        assert_eq!(last[0].call_id, listed[0], "newest first for {caller}");
+    }
+}
+
+/// Many calls ending at once (a load test's pattern): concurrent upserts of different CDRs must
+/// leave every caller-index entry in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_call_records_keep_the_caller_index_complete() {
+    let (_d, store, _c) = temp_store();
+    let store = std::sync::Arc::new(store);
+    let t0 = store.now();
+    let mut tasks = Vec::new();
+    for i in 0..400 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let caller = format!("1380000{:04}", i % 20);
+            let start = t0 + Duration::milliseconds(i);
+            let mut c = cdr(&format!("{i}-77@127.0.0.1"), &caller, start);
+            store.upsert_cdr(&c).await.unwrap();
+            tokio::task::yield_now().await;
+            c.end = Some(start + Duration::seconds(3));
+            store.upsert_cdr(&c).await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let all = store.cdrs_between(None, None, |_| true, 0, usize::MAX).unwrap();
+    assert_eq!(all.total, 400);
+    for k in 0..20 {
+        let caller = format!("1380000{k:04}");
+        let from = store.calls_from(&caller, 1000).unwrap();
+        assert_eq!(from.len(), 20, "calls_from({caller})");
+        assert!(from.iter().all(|c| c.end.is_some()), "{caller}: index points at a stale record");
+    }
+}
