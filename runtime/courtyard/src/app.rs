@@ -176,7 +176,10 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
         (None, ip) if ip.is_unspecified() => local_ip_guess(),
         (None, ip) => ip,
     };
+    let mut registrar = courtyard_sip::RegistrarConfig::default();
+    registrar.algorithms = crate::call::agent::digest_algorithms(&cfg.sip.digest_algorithms)?;
     let sip_cfg = SipConfig {
+        registrar,
         udp: listen,
         tcp: Some(listen),
         public_host: Some(cfg.sip.public_host.clone().unwrap_or_else(|| rtp_ip.to_string())),

@@ -70,6 +70,10 @@ pub struct SipSection {
     /// An agent's phone registering logs the agent in and makes them ready (unregistering logs
     /// them out); turn off when agents log in from the console.
     pub agent_login_on_register: bool,
+    /// Digest algorithms challenged on REGISTER, one challenge each, in this order ("MD5",
+    /// "SHA-256"). MD5 only by default: libre-based phones (baresip ≤ 1.x) abort the whole
+    /// registration when any challenge names an algorithm they lack.
+    pub digest_algorithms: Vec<String>,
 }
 
 impl Default for SipSection {
@@ -81,6 +85,7 @@ impl Default for SipSection {
             trusted_sources: vec!["127.0.0.0/8".into(), "::1/128".into()],
             blacklist: Vec::new(),
             agent_login_on_register: true,
+            digest_algorithms: vec!["MD5".into()],
         }
     }
 }

@@ -97,6 +97,10 @@ const LIST_HEADERS: &[&str] = &[
     "CSeq",
 ];
 
+/// List headers whose grammar allows an empty value (RFC 3261 §25.1: `Supported = "Supported"
+/// HCOLON [option-tag *(COMMA option-tag)]`, likewise Allow).
+const EMPTY_LIST_OK: &[&str] = &["Supported", "Allow"];
+
 /// Token characters of RFC 3261 §25.1.
 pub fn is_token_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&c)
@@ -197,6 +201,10 @@ impl Message {
             }
             let name = canonical_name(name);
             let value = line[colon + 1..].trim();
+            if value.is_empty() && EMPTY_LIST_OK.iter().any(|h| h.eq_ignore_ascii_case(&name)) {
+                // `Supported:` with no option tag is valid (baresip sends it); it lists nothing.
+                continue;
+            }
             if LIST_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(&name)) {
                 for part in split_list(value) {
                     if part.is_empty() {
@@ -331,6 +339,15 @@ mod tests {
         assert_eq!(m.count("Via"), 2);
         assert_eq!(m.call_id(), Some("x"));
         assert_eq!(m.header("content-length"), Some("0"));
+    }
+
+    #[test]
+    fn empty_supported_is_valid_but_an_empty_via_element_is_not() {
+        let m = Message::parse(b"INVITE sip:a@b SIP/2.0\r\nSupported:\r\nAllow: INVITE,ACK\r\nl: 0", Bytes::new()).unwrap();
+        assert_eq!(m.count("Supported"), 0);
+        assert_eq!(m.count("Allow"), 2);
+        let bad = Message::parse(b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h,,\r\nl: 0", Bytes::new());
+        assert!(bad.is_err());
     }
 
     #[test]

@@ -140,3 +140,19 @@ impl AgentDialer for SipDialer {
         }
     }
 }
+
+/// The registrar's digest algorithms from `[sip] digest_algorithms` (names as in `algorithm=`).
+pub fn digest_algorithms(names: &[String]) -> anyhow::Result<Vec<courtyard_sip::Algorithm>> {
+    let mut out = Vec::new();
+    for n in names {
+        match courtyard_sip::Algorithm::from_token(Some(n)) {
+            Some(a) if !out.contains(&a) => out.push(a),
+            Some(_) => {}
+            None => anyhow::bail!("[sip] digest_algorithms: '{n}' is not MD5 or SHA-256"),
+        }
+    }
+    if out.is_empty() {
+        anyhow::bail!("[sip] digest_algorithms is empty: name at least one of MD5, SHA-256");
+    }
+    Ok(out)
+}
