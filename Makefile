@@ -3,7 +3,7 @@ CARGO ?= cargo
 PLUGIN_WASM_DIR := plugins/target/wasm32-wasip2/release
 BIN := target/release/courtyard
 
-.PHONY: deps plugins runtime build demo test test-runtime test-plugins test-console bench fuzz clean
+.PHONY: deps plugins examples runtime build demo test test-runtime test-plugins test-console bench fuzz clean
 
 ## Install system packages and the wasm32-wasip2 target (idempotent).
 deps:
@@ -12,6 +12,10 @@ deps:
 ## Build every shipped plugin as a WebAssembly component.
 plugins:
 	cd plugins && $(CARGO) build --release
+
+## Build the Python and JS example flows (componentize-py / componentize-js, see scripts/polyglot.sh).
+examples:
+	bash scripts/polyglot.sh build
 
 ## Build the host runtime (binary `courtyard`).
 runtime:
@@ -27,7 +31,7 @@ demo: deps build
 ## The runtime binary used by the sims and console tests is the one `cargo test --workspace` builds:
 ## a separate `cargo build -p courtyard` would resolve features differently (dev-dependencies widen
 ## wasmparser's) and compile the whole wasmtime/cranelift stack a second time (~5 min on 2 cores).
-test: plugins test-runtime test-plugins test-console
+test: plugins examples test-runtime test-plugins test-console
 
 test-runtime:
 	$(CARGO) test --release --workspace --no-run
@@ -36,6 +40,7 @@ test-runtime:
 test-plugins:
 	cd plugins && $(CARGO) test --target x86_64-unknown-linux-gnu -p flows-common
 	bash plugins/run-sims.sh $(BIN)
+	bash scripts/polyglot.sh sims $(BIN)
 
 test-console:
 	bash tests/console/run.sh

@@ -14,6 +14,7 @@ PKGS=(
   docker-registry                  # a real OCI registry for plugin push/pull tests
   chromium fonts-wqy-microhei      # real browser (and a CJK font) for the console tests
   sipvicious                       # real scanners (svmap, svwar, svcrack) in the defence test
+  python3-venv                     # venv for componentize-py (Python flows, scripts/polyglot.sh)
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -26,4 +27,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 rustup target list --installed | grep -q '^wasm32-wasip2$' || rustup target add wasm32-wasip2
+# Python/JS flow build tools from PyPI and npm, pinned, into git-ignored dirs of plugin-sdk/.
+bash "$(dirname "${BASH_SOURCE[0]}")/polyglot.sh" install
 echo "dependencies ready"

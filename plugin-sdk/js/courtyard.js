@@ -303,6 +303,7 @@ function guard(body, onHangup) {
     if (e instanceof FlowError) { log.error(e.message); throw e.message; }
     // A bug: leave the stack in the call trace, then trap (the host applies the failure policy).
     log.error(`uncaught exception: ${e && e.stack ? `${e}\n${e.stack}` : String(e)}`);
+    console.error(`uncaught ${e}`);
     throw e;
   }
 }

@@ -8,6 +8,7 @@ returned as the export's error; any other exception is logged with its traceback
 which traps the instance exactly like a Rust panic. Either way the flow's failure policy runs.
 """
 
+import sys
 import traceback
 
 from componentize_py_types import Err
@@ -42,9 +43,11 @@ def _guard(body, on_hangup):
         raise Err(str(e)) from None
     except Err:
         raise
-    except BaseException:
-        # A bug: leave the traceback in the call trace, then trap (the host applies the policy).
+    except BaseException as e:
+        # A bug: leave the traceback in the call trace and the exception on stderr (quoted in the
+        # host's failure message), then trap (the host applies the failure policy).
         log.error("uncaught exception: " + traceback.format_exc(limit=8))
+        print(f"uncaught {type(e).__name__}: {e}", file=sys.stderr, flush=True)
         raise
 
 
