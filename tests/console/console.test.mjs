@@ -5,15 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT, serverKind, courtyardBin, startServer, openBrowser, login, shot, noHorizontalOverflow, toasts, apiJson, token, have } from './harness.mjs';
 import { bindPhone, sleep } from './rtp-phone.mjs';
 
-// The two full-runtime scenarios do not pass yet against the real binary (first run at the end
-// of session 1); they run only with CONSOLE_FULL_SCENARIOS=1 until fixed (see issue 10's note).
-const FULL = process.env.CONSOLE_FULL_SCENARIOS === '1' ? false : 'not passing yet against the real runtime; run with CONSOLE_FULL_SCENARIOS=1';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await openBrowser(); console.log(`# server: ${server.kind} http=${server.http} sip=${server.sip || '-'}`); });
@@ -96,6 +93,7 @@ test('supervisor wallboard: live connection, queue and agent panels, supervise n
   if (server.kind === 'real') assert.ok(await page.$('#wall-queues table'), `ACD snapshot missing: ${await page.textContent('#wall-queues')}`);
   else assert.match(await page.textContent('#wall-queues'), /acd\/snapshot/);
   await page.waitForSelector('#wall-overdue table, #wall-overdue .na, #wall-overdue p');
+  if (server.kind === 'real') assert.ok(!(await page.$('#wall-overdue .na')), `overdue orders: ${await page.textContent('#wall-overdue')}`);
   assert.ok(await noHorizontalOverflow(page));
   await shot(page, '05-supervisor-wallboard');
   noPageErrors(page);
@@ -109,6 +107,14 @@ test('admin sees the plugin list (or a clear "not available yet"), queues and us
   await shot(page, '20-admin-plugins');
   if (server.kind === 'dev') assert.match(await page.textContent('#admin-body'), /接口尚未提供|not available/);
   else assert.ok(await page.$('#admin-body section[data-flow="ivr-main"]'), `ivr-main missing: ${await page.textContent('#admin-body')}`);
+  if (server.kind === 'real') {
+    await page.click('#admin-tabs button[data-tab=routes]');
+    await page.waitForSelector('#admin-body table');
+    const routes = await page.$$eval('#admin-body tbody tr', rs => rs.map(r => [...r.cells].map(c => c.textContent)));
+    assert.ok(routes.some(r => r[0] === '4008123456' && r[1] === 'ivr-main'), `route table: ${JSON.stringify(routes)}`);
+    const me = await apiJson(server.base, 'GET', '/api/v1/auth/me', await token(server.base, '8002', 'demo8002'));
+    assert.deepEqual([me.json.username, me.json.role, me.json.agent_id, me.json.masked], ['8002', 'agent', '8002', true]);
+  }
   await page.click('#admin-tabs button[data-tab=users]');
   await page.waitForFunction(() => document.querySelector('#admin-body').textContent.includes('supervisor'));
   await page.click('#admin-tabs button[data-tab=blacklist]');
@@ -125,36 +131,41 @@ test('SIPp call: agent goes ready, the screen pops the owner before answer, a wo
   const sup = await login(browser.ctx, server.base, 'supervisor', 'supervisor-demo');
   await sup.click('#nav button[data-view=wall]');
   await sup.waitForSelector('#wall-agents');
+  // The agent's phone: SIPp registers extension 8001 (digest auth), then a second SIPp answers
+  // on the same port when the ACD rings it — after 3 s of ringing.
+  const agentPort = await freeUdpPort();
+  const reg = await runSipp(['-sf', path.join(HERE, 'sipp/agent-register.xml'), '-s', '8001', '-au', '8001', '-ap', 'demo8001', '-p', String(agentPort)], server.sip);
+  assert.equal(reg.code, 0, `agent phone did not register:\n${reg.out}`);
+  const agentPhone = startSipp(['-sf', path.join(HERE, 'sipp/agent-phone.xml'), '-s', '8001', '-p', String(agentPort), '-mp', String(await freeUdpPort(true)), '-rtp_echo']);
+
   const agent = await login(browser.ctx, server.base, '8001', 'demo8001');
   await agent.click('#btn-login');
   await agent.click('#btn-ready');
   await agent.waitForFunction(() => document.querySelector('#agent-state').textContent.includes('示闲'), null, { timeout: 10000 })
     .catch(async () => assert.fail(`agent did not get ready: ${(await toasts(agent)).join(' | ')}`));
 
+  // The caller: ivr-menu (4008123400) starts with its menu, barge-in on; the caller presses 0
+  // (人工服务) as soon as the prompt is heard (typed ahead, the key is not lost), stays 10 s.
   const phone = await bindPhone();
-  const dir = mkdtempSync(path.join(tmpdir(), 'sipp-'));
-  let sippOut = '';
-  const sipp = spawn('sipp', [server.sip, '-sf', path.join(ROOT, 'tests/sipp/e2e_call.xml'), '-i', '127.0.0.1', '-p', String(await freeUdpPort()), '-mp', String(await freeUdpPort(true)), '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin',
-    '-key', 'service', '4008123456', '-key', 'caller', '13800138000', '-key', 'rtp_port', String(phone.port), '-key', 'hold_ms', '40000'], { cwd: dir });
-  sipp.stdout.on('data', d => { sippOut += d; }); sipp.stderr.on('data', d => { sippOut += d; });
+  const caller = startSipp(['-sf', path.join(HERE, 'sipp/caller.xml'), '-p', String(await freeUdpPort()), '-mp', String(await freeUdpPort(true)),
+    '-s', '4008123400', '-key', 'caller', '13800138000', '-key', 'rtp_port', String(phone.port), '-d', '10000', server.sip]);
+  let orderId;
   try {
-    assert.ok(await phone.waitForMedia(20000), `no RTP from the runtime; sipp:\n${sippOut}\n${server.log().slice(-3000)}`);
-    // The menu plays; the caller presses 0 for an agent (repeated in case the first was early).
-    let popped = false;
-    for (let i = 0; i < 6 && !popped; i++) {
-      await sleep(2500);
-      await phone.press('0');
-      popped = await agent.waitForSelector('#pop-status', { timeout: 4000 }).then(() => true, () => false);
-    }
+    assert.ok(await phone.waitForMedia(20000), `no RTP from the runtime; sipp:\n${caller.out()}\n${server.log().slice(-3000)}`);
+    await phone.press('0');
+    const popped = await agent.waitForSelector('#pop-status', { timeout: 15000 }).then(() => true, () => false);
     assert.ok(popped, `no screen-pop; events seen: ${JSON.stringify(await agent.evaluate(() => window.courtyardEvents.slice(-10)))}\n${server.log().slice(-3000)}`);
     await agent.waitForSelector('#pop-name', { timeout: 8000 });
-    assert.match(await agent.textContent('#pop-status'), /振铃|尚未接听/, 'the pop must show before the agent answers');
     assert.match(await agent.textContent('#pop-name'), /张伟/);
     assert.ok(!(await agent.textContent('#screen-pop')).includes('13800138000'));
-    await shot(agent, '30-agent-screen-pop-before-answer');
+    await shot(agent, '30-agent-screen-pop');
+    // The owner's details were on screen while the phone rang; then the agent answered.
+    await agent.waitForFunction(() => /通话中/.test(document.querySelector('#pop-status').textContent), null, { timeout: 15000 })
+      .catch(async () => assert.fail(`the agent's phone was not answered: ${await agent.textContent('#pop-status')}\n${agentPhone.out()}`));
+    assert.equal(await agent.getAttribute('#screen-pop', 'data-shown-while'), 'ringing', 'the pop must show the owner before the agent answers');
 
-    // The supervisor sees the call: waiting in the queue and/or the agent ringing.
-    await sup.waitForFunction(() => /13800138000/.test(document.querySelector('#wall-calls').textContent) || /振铃/.test(document.querySelector('#wall-agents').textContent), null, { timeout: 10000 });
+    // The supervisor sees the call: the agent on the call (or the caller still waiting).
+    await sup.waitForFunction(() => /13800138000/.test(document.querySelector('#wall-calls').textContent) || /通话|振铃/.test(document.querySelector('#wall-agents').textContent), null, { timeout: 10000 });
     await shot(sup, '31-supervisor-wallboard-call');
 
     // Work order from the call.
@@ -163,25 +174,62 @@ test('SIPp call: agent goes ready, the screen pops the owner before answer, a wo
     await agent.selectOption('#order-form select[name=priority]', 'high');
     await agent.click('#order-create');
     await agent.waitForFunction(() => /工单已创建/.test(document.querySelector('#order-result').textContent));
-    const id = /工单已创建：(\S+?)（/.exec(await agent.textContent('#order-result'))[1];
+    orderId = /工单已创建：(\S+?)（/.exec(await agent.textContent('#order-result'))[1];
     await shot(agent, '32-agent-order-created');
-    const adminTok = await token(server.base, 'admin', 'admin-demo');
-    const o = await apiJson(server.base, 'GET', `/api/v1/orders/${id}`, adminTok);
-    assert.equal(o.status, 200);
-    assert.equal(o.json.order.caller, '13800138000');
-    assert.equal(o.json.order.category, 'repair');
-    assert.ok(o.json.order.call_id, 'order bound to the call');
   } finally {
     phone.close();
-    sipp.kill('SIGTERM');
   }
+  // The caller hangs up; both SIPp ends must have seen a clean call.
+  const [c, a] = await Promise.all([caller.done, agentPhone.done]);
+  assert.equal(c.code, 0, `caller SIPp failed:\n${c.out}\n${server.log().slice(-3000)}`);
+  assert.equal(a.code, 0, `agent phone SIPp failed:\n${a.out}`);
+  const adminTok = await token(server.base, 'admin', 'admin-demo');
+  const o = await apiJson(server.base, 'GET', `/api/v1/orders/${orderId}`, adminTok);
+  assert.equal(o.status, 200);
+  assert.equal(o.json.order.caller, '13800138000');
+  assert.equal(o.json.order.category, 'repair');
+  assert.ok(o.json.order.call_id, 'order bound to the call');
+  // The conversation's recording is attached to the order once the call record is written.
+  const cdr = await waitFor(async () => { const r = await apiJson(server.base, 'GET', `/api/v1/cdrs/${encodeURIComponent(o.json.order.call_id)}`, adminTok); return r.json?.end && r.json; }, 10000);
+  assert.equal(cdr.agent, '8001', `CDR: ${JSON.stringify(cdr)}`);
+  assert.ok(cdr.recording_id, `the call was not recorded: ${JSON.stringify(cdr)}`);
+  const attached = await waitFor(async () => (await apiJson(server.base, 'GET', `/api/v1/orders/${orderId}`, adminTok)).json.order.recording_id, 10000);
+  assert.equal(attached, cdr.recording_id, 'the call recording is attached to the order');
+  const audio = await fetch(`${server.base}/api/v1/recordings/${encodeURIComponent(cdr.recording_id)}/audio`, { headers: { Authorization: `Bearer ${adminTok}` } });
+  const wav = Buffer.from(await audio.arrayBuffer());
+  assert.equal(audio.status, 200, `the recording does not play: ${wav.toString().slice(0, 300)}`);
+  assert.ok(wav.length > 8000 && wav.toString('latin1', 0, 4) === 'RIFF', `the recording holds no audio (${wav.length} bytes)`);
+
+  // Reports: the supervisor scores the recording; the per-agent table shows the call, the ACD's
+  // figures for the agent and the QA average.
+  await sup.click('#nav button[data-view=reports]');
+  await sup.waitForSelector('#chart-hour canvas');
+  await sup.click('#rep-tabs button[data-tab=qa]');
+  const row = `#rep-qa span[data-recording="${cdr.recording_id}"]`;
+  await sup.waitForSelector(row);
+  await sup.selectOption(`${row} select`, '4');
+  await sup.fill(`${row} input`, '礼貌，记录完整');
+  await sup.click(`${row} button`);
+  await sup.waitForSelector(`${row} span[data-score="4"]`);
+  const qa = await apiJson(server.base, 'GET', '/api/v1/qa/scores?agent=8001', adminTok);
+  assert.equal(qa.status, 200);
+  assert.deepEqual(qa.json.scores.map(x => [x.id, x.agent, x.score, x.by]), [[cdr.recording_id, '8001', 4, 'supervisor']]);
+  await sup.click('#rep-tabs button[data-tab=agents]');
+  await sup.waitForSelector('#rep-agents table');
+  const agentRow = await sup.$$eval('#rep-agents tbody tr', rs => rs.map(r => [...r.cells].map(c => c.textContent)).find(c => c[0] === '8001'));
+  assert.ok(agentRow, 'agent 8001 in the per-agent report');
+  assert.equal(agentRow[2], '1', `inbound answered: ${agentRow}`);
+  assert.equal(agentRow[6], '1', `orders created from the agent's calls: ${agentRow}`);
+  assert.match(agentRow[10], /^4\.0 \(1\)$/, `QA column: ${agentRow}`);
+  assert.ok(!(await sup.$('#rep-body .na')), `a report part is not available: ${await sup.textContent('#rep-body')}`);
+  await shot(sup, '33-reports-agents-qa');
 
   for (const p of [sup, agent]) { noPageErrors(p); await p.close(); }
 });
 
 const GRANTS = 'call,directory.read,billing.read,work-orders.write,kv,log,clock,content,notify.sms';
 
-test('admin uploads a signed ivr-main package in the browser, activates it, then rolls back', { skip: FULL || (serverKind() !== 'real' && 'needs the real courtyard binary (flow registry)') }, async () => {
+test('admin uploads a signed ivr-main package in the browser, activates it, then rolls back', { skip: (serverKind() !== 'real' && 'needs the real courtyard binary (flow registry)') }, async () => {
   // A vendor package made with the runtime's own CLI: keygen, pack, sign; the operator trusts the key.
   const dir = mkdtempSync(path.join(tmpdir(), 'pkg-'));
   const bin = courtyardBin();
@@ -189,7 +237,12 @@ test('admin uploads a signed ivr-main package in the browser, activates it, then
   writeFileSync(path.join(dir, 'plugin.toml'), ['name = "ivr-main"', 'version = "1.0.1"', 'vendor = "courtyard-test"', 'description = "ivr-main repackaged by the console test"',
     'wit = "courtyard:flow@0.1.0"', 'world = "inbound-flow"', `capabilities = [${GRANTS.split(',').map(c => `"${c}"`).join(', ')}]`].join('\n') + '\n');
   run('plugin', 'keygen', '--key-id', 'console-test', '--vendor', 'courtyard-test', '--out', dir);
-  run('plugin', 'pack', dir, path.join(ROOT, 'plugins/target/wasm32-wasip2/release/ivr_main.wasm'), '-o', path.join(dir, 'ivr-main.cyp'));
+  // Version 1.0.1 is a new build of ivr-main: the same code with a build-id custom section, so
+  // its content hash (the registry's version key) differs from the demo's 1.0.0. Installing the
+  // very same bytes again would return the existing version, leaving nothing to roll back to.
+  const wasm = path.join(dir, 'ivr_main.wasm');
+  writeFileSync(wasm, withCustomSection(readFileSync(path.join(ROOT, 'plugins/target/wasm32-wasip2/release/ivr_main.wasm')), 'courtyard-build', '1.0.1'));
+  run('plugin', 'pack', dir, wasm, '-o', path.join(dir, 'ivr-main.cyp'));
   run('plugin', 'sign', path.join(dir, 'ivr-main.cyp'), '--key', path.join(dir, 'console-test.key'));
   run('plugin', 'trust', '--trust', path.join(server.data, 'trust.toml'), 'add', path.join(dir, 'console-test.pub'));
 
@@ -198,11 +251,19 @@ test('admin uploads a signed ivr-main package in the browser, activates it, then
   await admin.waitForSelector('#admin-body section[data-flow="ivr-main"]');
   const before = await admin.$$eval('#admin-body section[data-flow="ivr-main"] tbody tr', rs => rs.length);
   await admin.setInputFiles('#admin-body input[type=file]', path.join(dir, 'ivr-main.cyp'));
-  await admin.fill('#admin-body input[name=flow]', 'ivr-main');
-  await admin.fill('#admin-body input[name=grants]', GRANTS);
+  // Choosing the file inspects it: name, version, signer (trusted), the capabilities it asks for
+  // as check boxes, which fill the grants.
+  await admin.waitForSelector('#pkg-caps input[name=cap]');
+  assert.equal(await admin.textContent('#pkg-name'), 'ivr-main@1.0.1');
+  assert.match(await admin.textContent('#pkg-trust'), /console-test ✓/);
+  const caps = await admin.$$eval('#pkg-caps input[name=cap]', bs => bs.map(b => b.value));
+  for (const c of GRANTS.split(',')) assert.ok(caps.includes(c), `requested capabilities ${caps} lack ${c}`);
+  assert.deepEqual((await admin.inputValue('#admin-body input[name=grants]')).split(',').sort(), [...caps].sort());
+  assert.equal(await admin.inputValue('#admin-body input[name=flow]'), 'ivr-main');
+  await shot(admin, '39-admin-package-inspected');
   await admin.check('#admin-body input[name=activate]');
   await admin.click('#admin-body section:last-child button.primary');
-  await admin.waitForSelector('#toasts .toast.ok, #toasts .toast.bad', { timeout: 30000 });
+  await admin.waitForFunction(() => [...document.querySelectorAll('#toasts .toast')].some(t => t.classList.contains('bad') || /ivr-main@/.test(t.textContent)), null, { timeout: 30000 });
   assert.ok((await toasts(admin)).some(t => /ivr-main@1\.0\.1/.test(t)), `install failed: ${(await toasts(admin)).join(' | ')}`);
   await admin.waitForFunction(n => document.querySelectorAll('#admin-body section[data-flow="ivr-main"] tbody tr').length > n, before);
   await shot(admin, '40-admin-installed');
@@ -218,6 +279,14 @@ test('admin uploads a signed ivr-main package in the browser, activates it, then
   await admin.close();
 });
 
+/** `bytes` (a wasm module or component) with one more custom section appended. */
+function withCustomSection(bytes, name, text) {
+  const leb = n => { const out = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n); return out; };
+  const nm = Buffer.from(name), payload = Buffer.from(text);
+  const content = Buffer.concat([Buffer.from(leb(nm.length)), nm, payload]);
+  return Buffer.concat([bytes, Buffer.from([0, ...leb(content.length)]), content]);
+}
+
 /** A UDP port that was free a moment ago (even when `even`, for SIPp's RTP/RTCP pair). */
 async function freeUdpPort(even = false) {
   const dgram = await import('node:dgram');
@@ -230,8 +299,34 @@ async function freeUdpPort(even = false) {
   }
 }
 
+const HERE = path.dirname(new URL(import.meta.url).pathname);
+
+/** Starts SIPp (bound to 127.0.0.1, one call, no screen); `done` resolves to {code, out}. */
+function startSipp(args) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sipp-'));
+  const p = spawn('sipp', ['-i', '127.0.0.1', '-m', '1', '-timeout', '60s', '-timeout_error', '-nostdin', '-trace_err', ...args], { cwd: dir });
+  let out = '';
+  p.stdout.on('data', d => { out += d; }); p.stderr.on('data', d => { out += d; });
+  const done = new Promise(r => p.on('exit', code => {
+    for (const f of readdirSync(dir)) out += `\n--- ${f} ---\n${readFileSync(path.join(dir, f), 'utf8').slice(-5000)}`;
+    r({ code, out: out.slice(-8000) });
+  }));
+  return { proc: p, done, out: () => out.slice(-4000) };
+}
+async function runSipp(args, target) { return startSipp([...args, target]).done; }
+
+/** Polls `f` every 200 ms until it returns something truthy (or fails after `ms`). */
+async function waitFor(f, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) assert.fail(`condition not met within ${ms} ms: ${f}`);
+    await sleep(200);
+  }
+}
+
 function server_skip() {
-  if (FULL) return FULL;
   if (serverKind() !== 'real') return 'needs the real courtyard binary (SIP, ACD); running against the console-dev example';
   if (!have('sipp')) return 'sipp is not installed (apt-get install sip-tester)';
   return false;

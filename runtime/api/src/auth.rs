@@ -222,11 +222,14 @@ pub struct Me {
     pub role: Role,
     /// Whether phone numbers are masked for this user.
     pub masked: bool,
+    /// The ACD agent this user works as (agents), from the user record.
+    pub agent_id: Option<String>,
 }
 
 /// `GET /api/v1/auth/me`.
-pub async fn me(Extension(u): Extension<AuthUser>) -> Json<Me> {
-    Json(Me { masked: crate::mask::masks(u.role), username: u.username, role: u.role })
+pub async fn me(State(st): State<ApiState>, Extension(u): Extension<AuthUser>) -> Json<Me> {
+    let agent_id = st.store.get::<User>(&u.username).ok().flatten().and_then(|r| r.agent_id);
+    Json(Me { masked: crate::mask::masks(u.role), username: u.username, role: u.role, agent_id })
 }
 
 /// Request to create or update a user.

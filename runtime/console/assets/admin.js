@@ -20,7 +20,7 @@ function show(k) {
   tab = k;
   document.querySelectorAll('#admin-tabs button').forEach(b => b.classList.toggle('active', b.dataset.tab === k));
   body.replaceChildren(h('p', { class: 'muted' }, t('common.loading')));
-  ({ plugins, routes: simple('/api/v1/routes', ['number', 'flow', 'estate']), trunks: simple('/api/v1/trunks', ['name', 'host', 'state']),
+  ({ plugins, routes: simple('/api/v1/routes', ['number', 'flow', 'estate', 'plugin_version']), trunks: simple('/api/v1/trunks', ['name', 'host', 'state', 'active_calls', 'max_concurrent', 'calls_per_second']),
     queues: crud('/api/v1/queues', ['id', 'name', 'strategy', 'skills', 'max_wait_s', 'overflow'], { id: 'repairs', name: '报修', strategy: 'longest-idle', skills: ['报修'], max_wait_s: 300, overflow: null }),
     agents: crud('/api/v1/agents', ['id', 'name', 'skills', 'queues'], { id: '8006', name: '坐席8006', skills: [['报修', 5]], queues: ['repairs'] }),
     users: crud('/api/v1/users', ['username', 'display_name', 'role', 'agent_id', 'disabled'], { username: '8006', display_name: '坐席8006', role: 'agent', password: 'change-me-8006', agent_id: '8006' }, u => u.username),
@@ -57,16 +57,32 @@ async function activate(btn, flow, v) {
   if (r) show('plugins');
 }
 function uploadForm() {
-  const file = h('input', { type: 'file', name: 'pkg', accept: '.cypkg,.tar,.zip,application/octet-stream' });
+  const file = h('input', { type: 'file', name: 'pkg', accept: '.cyp,.cypkg,.tar,.zip,application/octet-stream' });
   const flow = h('input', { name: 'flow', placeholder: 'ivr-main', size: 10 });
-  const grants = h('input', { name: 'grants', placeholder: 'call,log,directory', size: 24 });
+  const grants = h('input', { name: 'grants', placeholder: 'call,log,directory.read', size: 24 });
   const actv = h('input', { type: 'checkbox', name: 'activate' });
+  const info = h('div', { id: 'pkg-inspect' });
+  // Before granting anything: what the package is, who signed it, what it asks for.
+  file.addEventListener('change', async () => {
+    info.replaceChildren();
+    if (!file.files[0]) return;
+    try {
+      const p = await api('POST', '/api/v1/plugins/inspect', await file.files[0].arrayBuffer());
+      if (!flow.value) flow.value = p.name;
+      const boxes = p.capabilities.map(c => h('label', { class: 'row', title: c.description }, h('input', { type: 'checkbox', name: 'cap', value: c.name, checked: true, onchange: sync }), h('code', {}, c.name), ` ${c.description}`));
+      function sync() { grants.value = boxes.map(b => b.querySelector('input')).filter(i => i.checked).map(i => i.value).join(','); }
+      info.replaceChildren(h('p', {}, h('strong', { id: 'pkg-name' }, `${p.name}@${p.version}`), ` · ${p.vendor} · ${p.description} · `,
+        h('span', { id: 'pkg-trust', class: p.trusted ? 'ok' : 'error' }, p.trusted ? `${t('admin.signedby')} ${p.signer} ✓` : `${t('admin.untrusted')}: ${p.refused}`)),
+        h('p', { class: 'muted' }, t('admin.requested')), h('div', { id: 'pkg-caps' }, boxes));
+      sync();
+    } catch (e) { info.replaceChildren(na(e)); }
+  });
   return h('section', { class: 'card' }, h('h2', {}, t('admin.upload')), h('div', { class: 'row' }, file, flow, grants, h('label', { class: 'row' }, actv, t('admin.activate')),
     h('button', { type: 'button', class: 'primary', onclick: e => {
       if (!file.files[0] || !flow.value) return toast(`${t('admin.upload')}: file + flow`, 'warn');
       act(e.target, async () => api('POST', `/api/v1/plugins/install?flow=${encodeURIComponent(flow.value)}&grants=${encodeURIComponent(grants.value)}&activate=${actv.checked}`,
         await file.files[0].arrayBuffer()), r => `${r.plugin}@${r.plugin_version} → ${r.flow} ✓`).then(r => r && show('plugins'));
-    } }, t('admin.upload'))));
+    } }, t('admin.upload'))), info);
 }
 
 const cell = v => v === null || v === undefined ? '—' : (typeof v === 'object' ? JSON.stringify(v) : String(v));

@@ -109,7 +109,10 @@ function renderPop() {
     else if (!choice) el.append(h('div', { class: 'picker', id: 'pop-picker' }, h('h3', {}, t('pop.pick')),
       opts.map(o => h('button', { type: 'button', onclick: () => { choice = o; renderPop(); } }, `${o.resident.name} · ${unitLabel(o.unit)} (${o.resident.role})`))));
     else el.append(popDetails(opts));
+    // Remember whether the owner's details reached the screen while the phone was still ringing.
+    if (call && !call.shownWhile) call.shownWhile = call.status;
   }
+  if (call?.shownWhile) el.dataset.shownWhile = call.shownWhile;
   if (call && (call.status === 'answered' || call.status === 'ended')) el.append(callTools());
   updateOrderForm();
 }

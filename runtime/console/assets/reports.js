@@ -3,8 +3,9 @@
 // Counting CDRs is done here; KPI ratios come from the ACD (runtime/acd stats.rs) only.
 import { t } from './i18n.js';
 import { api } from './api.js';
-import { h, act, na, table, pct, secs, csvDownload, toast, when, dur } from './ui.js';
+import { h, act, na, table, pct, secs, exportButtons, toast, when, dur } from './ui.js';
 import { agentsNeeded, trafficErlangs, serviceLevel, averageSpeedOfAnswer } from './erlang.js';
+import { flowVersions, ivrFunnel, agentCounts, qaByAgent } from './metrics.js';
 
 const TABS = ['overview', 'agents', 'funnel', 'flows', 'orders', 'sla', 'qa', 'staffing'];
 const LABEL = { overview: 'rep.perhour', agents: 'rep.agents', funnel: 'rep.funnel', flows: 'rep.flows', orders: 'rep.orders', sla: 'rep.sla', qa: 'rep.qa', staffing: 'rep.staffing' };
@@ -50,6 +51,9 @@ function chart(id, option) {
 }
 const card = (title, ...kids) => h('section', { class: 'card' }, h('h2', {}, title), ...kids);
 const bar = (x, y, name) => ({ tooltip: {}, grid: { left: 40, right: 10, top: 20, bottom: 30 }, xAxis: { type: 'category', data: x }, yAxis: { type: 'value', minInterval: 1 }, series: [{ type: 'bar', name, data: y }] });
+const cellText = v => v instanceof Node ? v.textContent : v;
+/** Export buttons for a table made of `cols` over `rows` (the cells as shown). */
+const exportTable = (base, cols, rows) => exportButtons(base, () => ({ header: cols.map(c => c.label), rows: rows.map(r => cols.map(c => cellText(c.get(r)))) }));
 const count = (xs, f) => xs.reduce((m, x) => { const k = f(x); if (k !== null && k !== undefined) m.set(k, (m.get(k) || 0) + 1); return m; }, new Map());
 
 async function overview() {
@@ -61,8 +65,8 @@ async function overview() {
     card(`${t('rep.perhour')} (${cdrs.length})`, chart('chart-hour', bar([...Array(24).keys()].map(x => `${x}时`), perHour, t('rep.perhour')))),
     card(t('rep.perday'), chart('chart-day', { tooltip: {}, grid: { left: 40, right: 10, top: 20, bottom: 30 }, xAxis: { type: 'category', data: days }, yAxis: { type: 'value', minInterval: 1 }, series: [{ type: 'line', data: days.map(d => perDay.get(d)) }] }))),
     card(t('rep.kpi'), kpiBox),
-    h('button', { type: 'button', id: 'csv-cdrs', onclick: () => csvDownload('calls.csv', ['call_id', 'direction', 'caller', 'called', 'start', 'answer', 'end', 'flow', 'plugin_version', 'ivr_path', 'queue', 'agent', 'hangup_side', 'hangup_cause', 'recording_id'],
-      cdrs.map(c => [c.call_id, c.direction, c.caller, c.called, c.start, c.answer, c.end, c.flow, c.plugin_version, (c.ivr_path || []).join('>'), c.queue, c.agent, c.hangup_side, c.hangup_cause, c.recording_id])) }, `${t('rep.csv')} (${t('rep.cdrs')})`));
+    exportButtons('calls', () => ({ header: ['call_id', 'direction', 'caller', 'called', 'start', 'answer', 'end', 'flow', 'plugin_version', 'ivr_path', 'queue', 'agent', 'hangup_side', 'hangup_cause', 'recording_id'],
+      rows: cdrs.map(c => [c.call_id, c.direction, c.caller, c.called, c.start, c.answer, c.end, c.flow, c.plugin_version, (c.ivr_path || []).join('>'), c.queue, c.agent, c.hangup_side, c.hangup_cause, c.recording_id]) })));
   const r = isoRange();
   try {
     const k = await api('GET', `/api/v1/acd/kpis?from_ms=${Date.parse(r.from)}&to_ms=${Date.parse(r.to)}`);
@@ -73,77 +77,54 @@ async function overview() {
 }
 
 async function agents() {
-  const by = new Map();
-  const row = a => { if (!by.has(a)) by.set(a, { agent: a, total: 0, answered: 0, out: 0, outMs: 0, orders: 0, calls: new Set() }); return by.get(a); };
-  for (const c of cdrs) {
-    if (!c.agent) continue;
-    const r = row(c.agent); r.total++; r.calls.add(c.call_id);
-    if (c.direction === 'outbound') { r.out++; if (c.answer && c.end) r.outMs += Date.parse(c.end) - Date.parse(c.answer); }
-    else if (c.answer) r.answered++;
+  let orders = [], ordersErr = null, scores = [], qaErr = null;
+  try { orders = (await api('GET', '/api/v1/orders?limit=500')).items || []; } catch (e) { ordersErr = e; }
+  try { scores = (await api('GET', '/api/v1/qa/scores')).scores || []; } catch (e) { qaErr = e; }
+  const rows = agentCounts(cdrs, orders), qa = qaByAgent(scores);
+  // Missed, AHT and occupancy are the ACD's numbers for the same range (stats.rs definitions).
+  const r = isoRange(), acd = new Map();
+  let acdErr = null;
+  for (const a of rows.map(x => x.agent)) {
+    try { acd.set(a, await api('GET', `/api/v1/acd/agents/${encodeURIComponent(a)}/kpis?from_ms=${Date.parse(r.from)}&to_ms=${Date.parse(r.to)}`)); } catch (e) { acdErr = e; break; }
   }
-  let ordersErr = null;
-  try {
-    const os = await api('GET', '/api/v1/orders?limit=500');
-    for (const o of os.items || []) for (const r of by.values()) if (o.call_id && r.calls.has(o.call_id)) r.orders++;
-  } catch (e) { ordersErr = e; }
-  const missedBy = new Map();
-  let acd = new Map(), acdErr = null;
-  for (const a of by.keys()) {
-    try { acd.set(a, await api('GET', `/api/v1/acd/agents/${encodeURIComponent(a)}/kpis`)); } catch (e) { acdErr = e; break; }
-  }
-  const rows = [...by.values()];
-  const cols = [{ label: t('wall.agent'), get: r => r.agent }, { label: t('rep.total'), num: true, get: r => r.total }, { label: 'inbound answered', num: true, get: r => r.answered },
-    { label: 'missed (no answer)', num: true, get: r => acd.get(r.agent)?.no_answer ?? '—' },
-    { label: 'outbound', num: true, get: r => r.out }, { label: 'outbound time', num: true, get: r => dur(r.outMs) },
-    { label: 'orders', num: true, get: r => r.orders }, { label: 'order rate', num: true, get: r => r.answered ? pct(r.orders / r.answered) : '—' },
-    { label: t('wall.aht'), num: true, get: r => secs(acd.get(r.agent)?.aht_secs) }, { label: 'occupancy', num: true, get: r => pct(acd.get(r.agent)?.occupancy) },
-    { label: 'QA', num: true, get: () => '—' }];
-  body.append(card(t('rep.agents'), acdErr ? na(acdErr) : null, ordersErr ? na(ordersErr) : null, h('div', { class: 'na' }, `QA: ${t('na')} (GET /api/v1/qa/scores)`), table(cols, rows),
-    h('button', { type: 'button', onclick: () => csvDownload('agents.csv', cols.map(c => c.label), rows.map(r => cols.map(c => { const v = c.get(r); return v instanceof Node ? v.textContent : v; }))) }, t('rep.csv'))));
-  void missedBy;
+  const cols = [{ label: t('wall.agent'), get: r => r.agent }, { label: t('rep.total'), num: true, get: r => r.total }, { label: t('rep.answered'), num: true, get: r => r.answered },
+    { label: t('rep.missed'), num: true, get: r => acd.get(r.agent)?.no_answer ?? '—' },
+    { label: t('rep.outbound'), num: true, get: r => r.outbound }, { label: t('rep.outtime'), num: true, get: r => dur(r.outboundMs) },
+    { label: t('rep.ordersn'), num: true, get: r => r.orders }, { label: t('rep.orderrate'), num: true, get: r => pct(r.orderRate) },
+    { label: t('wall.aht'), num: true, get: r => secs(acd.get(r.agent)?.aht_secs) }, { label: t('rep.occupancy'), num: true, get: r => pct(acd.get(r.agent)?.occupancy) },
+    { label: t('rep.qascore'), num: true, get: r => qa.has(r.agent) ? `${qa.get(r.agent).avg.toFixed(1)} (${qa.get(r.agent).n})` : '—' }];
+  body.append(card(t('rep.agents'), ...[acdErr, ordersErr, qaErr].filter(Boolean).map(na), h('div', { id: 'rep-agents' }, table(cols, rows)), exportTable('agents', cols, rows)));
 }
 
 function funnel() {
-  const ivr = cdrs.filter(c => c.flow);
-  const depth = [];
-  for (const c of ivr) (c.ivr_path || []).forEach((_, i) => { depth[i] = (depth[i] || 0) + 1; });
-  const toAgent = ivr.filter(c => c.agent).length;
-  const stages = [{ name: 'IVR', value: ivr.length }, ...depth.map((v, i) => ({ name: `step ${i + 1}`, value: v })), { name: t('wall.agent'), value: toAgent }];
-  const keys = count(ivr.flatMap(c => (c.ivr_path || []).map((k, i) => `${i + 1}: ${k}`)), x => x);
-  const hang = count(ivr.filter(c => c.hangup_side === 'caller' && !c.agent), c => (c.ivr_path || []).join(' > ') || '(menu)');
+  const f = ivrFunnel(cdrs);
+  const stages = [{ name: 'IVR', value: f.entered }, ...f.steps.map((v, i) => ({ name: `${t('rep.step')} ${i + 1}`, value: v })), { name: t('wall.agent'), value: f.toAgent }];
+  const kc = [{ label: t('rep.stepkey'), get: ([k]) => k }, { label: t('admin.calls'), num: true, get: ([, v]) => v }];
+  const hc = [{ label: t('rep.hangupat'), get: ([k]) => k }, { label: t('admin.calls'), num: true, get: ([, v]) => v }];
   body.append(h('div', { class: 'grid cols2' },
     card(t('rep.funnel'), chart('chart-funnel', { tooltip: {}, series: [{ type: 'funnel', sort: 'descending', left: 10, right: 10, top: 10, bottom: 10, label: { formatter: '{b}: {c}' }, data: stages }] })),
-    card('keys / hang-ups', table([{ label: 'step: key', get: ([k]) => k }, { label: 'calls', num: true, get: ([, v]) => v }], [...keys].sort((a, b) => b[1] - a[1]).slice(0, 12)),
-      h('h3', {}, 'hang-up in IVR at'), table([{ label: 'path', get: ([k]) => k }, { label: 'calls', num: true, get: ([, v]) => v }], [...hang].sort((a, b) => b[1] - a[1]).slice(0, 8)))));
+    card(t('rep.keys'), h('div', { id: 'rep-keys' }, table(kc, f.keys.slice(0, 15))), exportTable('ivr-keys', kc, f.keys),
+      h('h3', {}, t('rep.hangupat')), h('div', { id: 'rep-hangups' }, table(hc, f.hangups.slice(0, 10))), exportTable('ivr-hangups', hc, f.hangups))));
 }
 
 async function flows() {
-  // Per version from CDRs: containment = ended by the flow (hang-up side "system") without queue
-  // or agent; IVR abandonment = caller hung up without queue or agent; failures = plugin-* cause.
-  const groups = new Map();
-  for (const c of cdrs.filter(c => c.flow)) {
-    const k = `${c.flow} · ${c.plugin_version || '?'}`;
-    if (!groups.has(k)) groups.set(k, { k, calls: 0, contained: 0, abandoned: 0, failures: 0, ivrMs: 0, ivrN: 0 });
-    const g = groups.get(k); g.calls++;
-    const inIvrOnly = !c.queue && !c.agent;
-    if ((c.hangup_cause || '').startsWith('plugin-')) g.failures++;
-    else if (inIvrOnly && c.hangup_side === 'system') g.contained++;
-    if (inIvrOnly && c.hangup_side === 'caller') g.abandoned++;
-    if (inIvrOnly && c.answer && c.end) { g.ivrMs += Date.parse(c.end) - Date.parse(c.answer); g.ivrN++; }
-  }
-  const gs = [...groups.values()];
+  // Versions of one flow side by side (definitions in metrics.js / docs/console.md).
+  const gs = flowVersions(cdrs);
+  const label = g => `${g.flow} ${g.version}`;
+  const cols = [{ label: t('rep.flow'), get: g => g.flow }, { label: t('admin.version'), get: g => h('span', { title: g.key }, g.version) }, { label: t('admin.calls'), num: true, get: g => g.calls },
+    { label: t('rep.containment'), num: true, get: g => pct(g.containment) }, { label: t('rep.ivrabandon'), num: true, get: g => pct(g.ivrAbandonment) },
+    { label: t('rep.ivrtime'), num: true, get: g => secs(g.avgIvrSecs) }, { label: t('rep.traps'), num: true, get: g => g.traps }, { label: t('rep.timeouts'), num: true, get: g => g.timeouts },
+    { label: t('rep.otherfail'), num: true, get: g => g.otherFailures }, { label: t('rep.menutimeouts'), num: true, get: g => g.menuTimeouts }];
   const reg = h('div', { id: 'rep-flow-registry' });
   body.append(card(t('rep.flows'),
-    chart('chart-flows', { tooltip: {}, legend: { top: 0 }, grid: { left: 40, right: 10, top: 30, bottom: 30 }, xAxis: { type: 'category', data: gs.map(g => g.k.slice(0, 40)) }, yAxis: { type: 'value', max: 1, axisLabel: { formatter: v => `${v * 100}%` } },
-      series: [{ name: t('rep.containment'), type: 'bar', data: gs.map(g => g.calls ? g.contained / g.calls : 0) }, { name: t('rep.ivrabandon'), type: 'bar', data: gs.map(g => g.calls ? g.abandoned / g.calls : 0) }, { name: t('admin.failures'), type: 'bar', data: gs.map(g => g.calls ? g.failures / g.calls : 0) }] }),
-    table([{ label: 'flow · version', get: g => g.k }, { label: t('admin.calls'), num: true, get: g => g.calls }, { label: t('rep.containment'), num: true, get: g => pct(g.contained / g.calls) },
-      { label: t('rep.ivrabandon'), num: true, get: g => pct(g.abandoned / g.calls) }, { label: t('rep.ivrtime'), num: true, get: g => g.ivrN ? secs(g.ivrMs / g.ivrN / 1000) : '—' },
-      { label: t('admin.failures'), num: true, get: g => g.failures }], gs)), card('registry', reg));
+    chart('chart-flows', { tooltip: {}, legend: { top: 0 }, grid: { left: 40, right: 10, top: 30, bottom: 30 }, xAxis: { type: 'category', data: gs.map(label) }, yAxis: { type: 'value', max: 1, axisLabel: { formatter: v => `${v * 100}%` } },
+      series: [{ name: t('rep.containment'), type: 'bar', data: gs.map(g => g.containment) }, { name: t('rep.ivrabandon'), type: 'bar', data: gs.map(g => g.ivrAbandonment) }, { name: t('admin.failures'), type: 'bar', data: gs.map(g => g.failureRate) }] }),
+    h('div', { id: 'rep-flow-table' }, table(cols, gs)), exportTable('flow-versions', cols, gs)), card(t('rep.registry'), reg));
   try {
     const r = await api('GET', '/api/v1/flows');
-    reg.replaceChildren(table([{ label: 'flow', get: v => v.flow }, { label: 'plugin', get: v => `${v.plugin_name}@${v.plugin_version}` }, { label: t('admin.active'), get: v => v.active ? '✔' : '' },
+    reg.replaceChildren(table([{ label: t('rep.flow'), get: v => v.flow }, { label: 'plugin', get: v => `${v.plugin_name}@${v.plugin_version}` }, { label: t('admin.active'), get: v => v.active ? '✔' : '' },
       { label: t('admin.calls'), num: true, get: v => v.counts.calls }, { label: t('admin.completed'), num: true, get: v => v.counts.completed }, { label: t('admin.hangups'), num: true, get: v => v.counts.caller_hangups },
-      { label: 'traps/timeouts', num: true, get: v => v.counts.failures }], (r.flows || []).flatMap(f => f.versions)));
+      { label: t('rep.trapstimeouts'), num: true, get: v => v.counts.failures }], (r.flows || []).flatMap(f => f.versions)));
   } catch (e) { reg.replaceChildren(na(e)); }
 }
 
@@ -153,24 +134,38 @@ async function orders() {
   const pie = (id, m) => chart(id, { tooltip: {}, series: [{ type: 'pie', radius: '65%', data: [...m].map(([name, value]) => ({ name, value })) }] });
   body.append(h('div', { class: 'grid cols3' }, card(t('rep.bycat'), pie('chart-cat', count(os, o => t(`cat.${o.category}`)))),
     card(t('rep.byestate'), pie('chart-estate', count(os, o => o.estate_id || '—'))), card(t('rep.bystate'), pie('chart-state', count(os, o => o.state)))),
-    h('button', { type: 'button', onclick: () => csvDownload('orders.csv', ['id', 'category', 'estate', 'unit', 'state', 'priority', 'assignee', 'created_at', 'description'], os.map(o => [o.id, o.category, o.estate_id, o.unit_id, o.state, o.priority, o.assignee, o.created_at, o.description])) }, t('rep.csv')));
+    exportButtons('orders', () => ({ header: ['id', 'category', 'estate', 'unit', 'state', 'priority', 'assignee', 'created_at', 'call_id', 'recording_id', 'description'],
+      rows: os.map(o => [o.id, o.category, o.estate_id, o.unit_id, o.state, o.priority, o.assignee, o.created_at, o.call_id, o.recording_id, o.description]) })));
 }
 
 async function sla() {
   try {
     const r = await api('GET', '/api/v1/sla/overdue');
     const rows = (r.levels || []).flatMap(l => l.orders.map(o => ({ ...o, level: l.level, name: l.name })));
+    const slaCols = [{ label: t('wall.level'), get: o => `${o.level} ${o.name}` }, { label: '#', get: o => o.order_id }, { label: t('wall.state'), get: o => o.state },
+      { label: t('rep.assignee'), get: o => o.assignee || '—' }, { label: t('rep.escalated'), get: o => when(o.escalated_at) }];
     body.append(card(t('rep.sla'), chart('chart-sla', bar((r.levels || []).map(l => `L${l.level} ${l.name}`), (r.levels || []).map(l => l.orders.length))),
-      table([{ label: t('wall.level'), get: o => `${o.level} ${o.name}` }, { label: '#', get: o => o.order_id }, { label: t('wall.state'), get: o => o.state }, { label: '', get: o => when(o.escalated_at) }], rows)));
+      table(slaCols, rows), exportTable('sla-breaches', slaCols, rows)));
   } catch (e) { body.append(card(t('rep.sla'), na(e))); }
 }
 
-function qa() {
+async function qa() {
   const rec = cdrs.filter(c => c.recording_id).slice(0, 50);
-  body.append(card(t('rep.qa'), table([{ label: '', get: c => when(c.start) }, { label: t('wall.caller'), get: c => c.caller }, { label: t('wall.agent'), get: c => c.agent || '—' },
+  const box = h('div', { id: 'rep-qa' });
+  body.append(card(t('rep.qa'), box));
+  let scores = new Map();
+  try { scores = new Map(((await api('GET', '/api/v1/qa/scores')).scores || []).map(s => [s.id, s])); } catch (e) { box.append(na(e)); }
+  box.append(table([{ label: '', get: c => when(c.start) }, { label: t('wall.caller'), get: c => c.caller }, { label: t('wall.agent'), get: c => c.agent || '—' },
     { label: t('common.play'), get: c => h('audio', { controls: true, preload: 'none', src: `/api/v1/recordings/${encodeURIComponent(c.recording_id)}/audio` }) },
-    { label: t('rep.score'), get: c => { const s = h('select', {}, [5, 4, 3, 2, 1].map(v => h('option', { value: v }, v))); const n = h('input', { size: 12 });
-      return h('span', { class: 'row' }, s, n, h('button', { type: 'button', onclick: e => act(e.target, () => api('POST', `/api/v1/recordings/${encodeURIComponent(c.recording_id)}/qa`, { score: Number(s.value), notes: n.value }), t('admin.saved')) }, t('rep.qa.save'))); } }], rec)));
+    { label: t('rep.score'), get: c => {
+      const old = scores.get(c.recording_id);
+      const s = h('select', { 'aria-label': t('rep.score') }, [5, 4, 3, 2, 1].map(v => h('option', { value: v, selected: old?.score === v }, v)));
+      const n = h('input', { size: 12, value: old?.notes || '', placeholder: t('rep.notes') });
+      const shown = h('span', { class: 'muted', dataset: { score: old?.score ?? '' } }, old ? `${old.score}★ ${old.by}` : '');
+      return h('span', { class: 'row', dataset: { recording: c.recording_id } }, s, n, h('button', { type: 'button', onclick: async e => {
+        const r = await act(e.target, () => api('POST', `/api/v1/recordings/${encodeURIComponent(c.recording_id)}/qa`, { score: Number(s.value), notes: n.value }), t('admin.saved'));
+        if (r) { shown.textContent = `${r.score}★ ${r.by}`; shown.dataset.score = r.score; }
+      } }, t('rep.qa.save')), shown); } }], rec));
 }
 
 function staffing() {

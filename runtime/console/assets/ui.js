@@ -1,5 +1,6 @@
-// DOM helpers, toasts (visible feedback for every action), formatting.
+// DOM helpers, toasts (visible feedback for every action), formatting, CSV/XLSX export.
 import { t } from './i18n.js';
+import { xlsxBlob } from './xlsx.js';
 
 export function h(tag, attrs = {}, ...kids) {
   const n = document.createElement(tag);
@@ -56,10 +57,23 @@ export function dur(ms) {
 }
 export function when(iso) { if (!iso) return '—'; const d = new Date(iso); return isNaN(d) ? iso : d.toLocaleString(); }
 
+function download(name, blob) {
+  const a = h('a', { href: URL.createObjectURL(blob), download: name });
+  document.body.append(a); a.click(); a.remove();
+  toast(`${name} ✓`, 'ok');
+}
+
 export function csvDownload(name, header, rows) {
   const esc = v => { const s = v === null || v === undefined ? '' : String(v); return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s; };
   const text = '\ufeff' + [header, ...rows].map(r => r.map(esc).join(',')).join('\r\n');
-  const a = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' })), download: name });
-  document.body.append(a); a.click(); a.remove();
-  toast(`${name} ✓`, 'ok');
+  download(name, new Blob([text], { type: 'text/csv;charset=utf-8' }));
+}
+
+export function xlsxDownload(name, header, rows) { download(name, xlsxBlob(name.replace(/\.xlsx$/, ''), header, rows)); }
+
+/** "Export CSV" and "Export XLSX" buttons for one table; `data()` returns {header, rows}. */
+export function exportButtons(base, data) {
+  return h('span', { class: 'row export' },
+    h('button', { type: 'button', dataset: { export: 'csv', name: base }, onclick: () => { const d = data(); csvDownload(`${base}.csv`, d.header, d.rows); } }, t('rep.csv')),
+    h('button', { type: 'button', dataset: { export: 'xlsx', name: base }, onclick: () => { const d = data(); xlsxDownload(`${base}.xlsx`, d.header, d.rows); } }, t('rep.xlsx')));
 }

@@ -24,6 +24,8 @@ pub(crate) const ASSETS: &[(&str, &str, &[u8])] = &[
     asset!("admin.js", "text/javascript; charset=utf-8"),
     asset!("reports.js", "text/javascript; charset=utf-8"),
     asset!("erlang.js", "text/javascript; charset=utf-8"),
+    asset!("xlsx.js", "text/javascript; charset=utf-8"),
+    asset!("metrics.js", "text/javascript; charset=utf-8"),
     asset!("vendor/echarts.min.js", "text/javascript; charset=utf-8"),
 ];
 

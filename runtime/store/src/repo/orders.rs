@@ -231,6 +231,26 @@ impl Store {
         Ok(child)
     }
 
+    /// Attach the recording of the call an order was opened from, once the call is over (an
+    /// agent creates the order while talking, before the recording exists). Returns whether the
+    /// order changed: an order that already has a recording keeps it.
+    pub async fn attach_order_recording(&self, id: &str, recording_id: &str) -> Result<bool, StoreError> {
+        let changed = self.txn(|tx| {
+            let mut o: WorkOrder =
+                tx_get(tx, &rkey::<WorkOrder>(id))?.ok_or_else(|| StoreError::NotFound(format!("work order {id}")))?;
+            if o.recording_id.is_some() {
+                return Ok(false);
+            }
+            o.recording_id = Some(recording_id.to_string());
+            tx_put(tx, &rkey::<WorkOrder>(id), &o)?;
+            Ok(true)
+        })?;
+        if changed {
+            self.flush().await?;
+        }
+        Ok(changed)
+    }
+
     /// A work order by number.
     pub fn get_order(&self, id: &str) -> Result<Option<WorkOrder>, StoreError> {
         self.get::<WorkOrder>(id)
