@@ -16,7 +16,9 @@ pub fn router(shared: Arc<Shared>, recordings_dir: std::path::PathBuf) -> Router
     let state = ApiState::new(shared.store.clone(), Arc::new(RuntimeHooks { shared }), ApiConfig::new(recordings_dir));
     courtyard_api::spawn_retention_task(state.clone());
     let events = shared_for_ops.events.clone();
-    let api = courtyard_api::router(state.clone()).merge(crate::ops_api::router(shared_for_ops, state));
+    let api = courtyard_api::router(state.clone())
+        .merge(crate::console_api::router(shared_for_ops.clone(), state.clone()))
+        .merge(crate::ops_api::router(shared_for_ops, state));
     api.clone().merge(courtyard_console::router(events, api))
 }
 

@@ -8,6 +8,7 @@ mod app;
 mod call;
 mod cli;
 mod config;
+mod console_api;
 mod demo;
 mod flows;
 mod http;

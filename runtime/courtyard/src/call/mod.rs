@@ -118,7 +118,8 @@ impl Shared {
         let rec = Recording {
             id: id.to_string(),
             call_id: Some(call_id.to_string()),
-            file: path.to_string_lossy().to_string(),
+            // The store and the API take a plain file name inside the recordings directory.
+            file: path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
             duration_ms,
             created_at: self.store.now(),
             mime: "audio/wav".into(),
