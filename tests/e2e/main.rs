@@ -5,5 +5,6 @@
 mod support;
 
 mod acd_agent;
+mod crash_recovery;
 mod demo_service;
 mod ivr_call;

@@ -185,6 +185,7 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
         public_host: Some(cfg.sip.public_host.clone().unwrap_or_else(|| rtp_ip.to_string())),
         realm: cfg.sip.realm.clone(),
         caller_policy: Arc::new(policy),
+        observer: Some(crate::trace::watch()),
         ..SipConfig::default()
     };
     let (sip, mut incoming) = Endpoint::bind(sip_cfg, creds).await.with_context(|| format!("cannot bind SIP on {listen}"))?;

@@ -51,6 +51,9 @@ pub struct Config {
     /// sticky agent, announcements, service-level threshold).
     #[serde(default, rename = "queue")]
     pub queues: Vec<courtyard_acd::QueueConfig>,
+    /// Concurrent-call limits per caller number and per source address (`crate::limits`).
+    #[serde(default)]
+    pub limits: crate::limits::LimitsSection,
 }
 
 /// `[sip]`: where and how SIP is spoken.
@@ -98,11 +101,13 @@ pub struct MediaSection {
     pub rtp_port_min: u16,
     /// Last RTP port.
     pub rtp_port_max: u16,
+    /// Worker threads of a runtime of its own for RTP (0 = share the main runtime).
+    pub threads: usize,
 }
 
 impl Default for MediaSection {
     fn default() -> Self {
-        Self { rtp_port_min: 20000, rtp_port_max: 29999 }
+        Self { rtp_port_min: 20000, rtp_port_max: 29999, threads: 0 }
     }
 }
 
@@ -286,7 +291,8 @@ impl Config {
         Self::parse(&text, &path.display().to_string())
     }
 
-    /// Applies `COURTYARD_SIP_LISTEN`, `COURTYARD_HTTP_LISTEN`, `COURTYARD_DATA_DIR`.
+    /// Applies `COURTYARD_SIP_LISTEN`, `COURTYARD_HTTP_LISTEN`, `COURTYARD_DATA_DIR`,
+    /// `COURTYARD_MEDIA_THREADS`.
     pub fn apply_env(&mut self) -> Result<(), ConfigError> {
         if let Ok(v) = std::env::var("COURTYARD_SIP_LISTEN") {
             self.sip.listen = v.parse().map_err(|e: std::net::AddrParseError| ConfigError::Env {
@@ -304,6 +310,13 @@ impl Config {
         }
         if let Ok(v) = std::env::var("COURTYARD_DATA_DIR") {
             self.data.dir = PathBuf::from(v);
+        }
+        if let Ok(v) = std::env::var("COURTYARD_MEDIA_THREADS") {
+            self.media.threads = v.parse().map_err(|e: std::num::ParseIntError| ConfigError::Env {
+                var: "COURTYARD_MEDIA_THREADS",
+                value: v.clone(),
+                message: e.to_string(),
+            })?;
         }
         Ok(())
     }

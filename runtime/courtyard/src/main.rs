@@ -12,10 +12,13 @@ mod console_api;
 mod demo;
 mod flows;
 mod http;
+mod limits;
+mod media_rt;
 mod metrics;
 mod ops_api;
 mod plugin_cli;
 mod services;
+mod trace;
 
 use std::process::ExitCode;
 

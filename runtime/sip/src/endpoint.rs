@@ -14,7 +14,7 @@ use crate::transaction::server::ServerTable;
 use crate::transaction::timers::{TimerConfig, TimerQueue};
 use crate::transport::tcp::TcpTransport;
 use crate::transport::udp::UdpTransport;
-use crate::transport::{InboundHandler, Transports};
+use crate::transport::{InboundHandler, MessageObserver, Transports};
 use crate::uac::{OutboundCall, OutboundInvite};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Weak};
@@ -44,6 +44,8 @@ pub struct SipConfig {
     pub caller_policy: Arc<dyn CallerPolicy>,
     /// Incoming calls queued for the runtime before new ones get 503.
     pub incoming_queue: usize,
+    /// Sees every message received and sent (metrics, on-demand SIP traces); none by default.
+    pub observer: Option<Arc<dyn MessageObserver>>,
 }
 
 impl std::fmt::Debug for SipConfig {
@@ -66,6 +68,7 @@ impl Default for SipConfig {
             rate_limit: RateLimitConfig::default(),
             caller_policy: Arc::new(AllowList::default()),
             incoming_queue: 4096,
+            observer: None,
         }
     }
 }
@@ -114,7 +117,8 @@ impl Endpoint {
         });
         let (incoming_tx, incoming_rx) = mpsc::channel(cfg.incoming_queue.max(1));
         let tcp_port = tcp.as_ref().map(|(t, _)| t.local_addr().port());
-        let transports = Transports { udp: udp.clone(), tcp: tcp.as_ref().map(|(t, _)| t.clone()) };
+        let observer = cfg.observer.clone();
+        let transports = Transports { udp: udp.clone(), tcp: tcp.as_ref().map(|(t, _)| t.clone()), observer: observer.clone() };
         let core = Arc::new_cyclic(|weak: &Weak<Core>| {
             let w = weak.clone();
             let timers = TimerQueue::start(Arc::new(move |ev| {
@@ -142,6 +146,9 @@ impl Endpoint {
         });
         let weak = Arc::downgrade(&core);
         let handler: InboundHandler = Arc::new(move |msg, peer| {
+            if let (Some(o), Ok(m)) = (&observer, &msg) {
+                o.inbound(m, peer);
+            }
             if let Some(c) = weak.upgrade() {
                 c.on_inbound(msg, peer)
             }

@@ -45,5 +45,5 @@ pub use ratelimit::RateLimitConfig;
 pub use registrar::{Binding, RegistrarConfig, RegistrarEvent};
 pub use sdp::{Codec, Direction, LocalMedia, Negotiated};
 pub use transaction::timers::TimerConfig;
-pub use transport::{Peer, Transport};
+pub use transport::{MessageObserver, Peer, Transport};
 pub use uac::{CallProgress, OutboundCall, OutboundInvite};

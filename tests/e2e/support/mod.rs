@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod baresip;
+pub mod restart;
 pub mod rtp;
 
 use std::io::{BufRead, BufReader};

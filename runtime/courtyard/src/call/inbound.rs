@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use courtyard_flows::wit::{CallInfo, Direction};
-use courtyard_media::{MediaConfig, MediaSession};
+use courtyard_media::MediaConfig;
 use courtyard_sip::sdp::LocalMedia;
 use courtyard_sip::{DialogEvent, Direction as SdpDirection, IncomingCall};
 use parking_lot::Mutex;
@@ -47,7 +47,15 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
         call.reject(404, "Not Found").await;
         return Ok(());
     };
-    let media = match MediaSession::open(&shared.ports, MediaConfig::default()).await {
+    let _slot = match crate::limits::counts().admit(&shared.cfg.limits, &caller, call.source().ip()) {
+        Ok(slot) => slot,
+        Err(refusal) => {
+            tracing::info!(code = refusal.code, reason = refusal.reason, "call refused by a concurrent-call limit");
+            call.reject(refusal.code, refusal.reason).await;
+            return Ok(());
+        }
+    };
+    let media = match crate::media_rt::open(&shared.ports, shared.cfg.media.threads, MediaConfig::default()).await {
         Ok(m) => m,
         Err(e) => {
             tracing::error!(error = %e, "no RTP port available");
@@ -141,6 +149,7 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
     courtyard_flows::CallControl::hangup(leg.as_ref()).await;
     let _ = dialog_task.await;
     shared.live_remove(&leg);
+    crate::metrics::media_finished(&media);
     media.close().await;
     let mut rec = record.lock().clone();
     rec.ended_ms = Some(now_ms());

@@ -50,6 +50,16 @@ pub struct Peer {
     pub addr: SocketAddr,
 }
 
+/// Sees every SIP message the endpoint receives (after framing) or sends, for operations:
+/// responses-by-code counters and on-demand message traces. Called inline on the hot path, so
+/// implementations must be cheap and must not block.
+pub trait MessageObserver: Send + Sync {
+    /// A framed message received from `peer` (before rate limiting and validation).
+    fn inbound(&self, msg: &Message, peer: Peer);
+    /// Bytes about to be sent to `peer` (one whole message).
+    fn outbound(&self, data: &[u8], peer: Peer);
+}
+
 /// Callback the transports deliver framed messages (or framing errors) to.
 pub type InboundHandler = Arc<dyn Fn(Result<Message, FrameError>, Peer) + Send + Sync>;
 
@@ -59,11 +69,16 @@ pub struct Transports {
     pub udp: udp::UdpTransport,
     /// The TCP listener and connections, when enabled.
     pub tcp: Option<tcp::TcpTransport>,
+    /// Sees every message sent (see [`MessageObserver`]).
+    pub observer: Option<Arc<dyn MessageObserver>>,
 }
 
 impl Transports {
     /// Sends `data` to `peer`; UDP sends of large requests are switched to TCP when we can.
     pub fn send(&self, peer: Peer, data: Bytes) {
+        if let Some(o) = &self.observer {
+            o.outbound(&data, peer);
+        }
         match peer.transport {
             Transport::Udp => self.udp.send(peer.addr, data),
             Transport::Tcp => match &self.tcp {

@@ -1,0 +1,35 @@
+//! Crash and restart of a test runtime on the same data directory (`kill -9`, then start again),
+//! for the crash-recovery test.
+
+use std::process::{Command, Stdio};
+
+use super::{Runtime, plugins_dir};
+
+impl Runtime {
+    /// SIGKILLs the runtime (no drain, no flush), waits for it to die, then starts `courtyard
+    /// demo` again on the same data directory with `extra` arguments and waits until healthy. The
+    /// new process logs to `courtyard-restarted.log` in the data directory.
+    pub fn kill9_and_restart(&mut self, extra: &[&str]) {
+        let pid = self.child.id();
+        let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+        let _ = self.child.wait();
+        let log = self.data.path().join("courtyard-restarted.log");
+        let log_file = std::fs::File::create(&log).expect("log file");
+        self.child = Command::new(env!("CARGO_BIN_EXE_courtyard"))
+            .arg("demo")
+            .args(["--sip", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+            .arg("--data")
+            .arg(self.data.path())
+            .arg("--plugins")
+            .arg(plugins_dir())
+            .args(extra)
+            .env("COURTYARD_LOG", "info,courtyard=debug")
+            .stdout(Stdio::piped())
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn courtyard again");
+        self.log = log;
+        self.wait_for_addresses();
+        self.wait_healthy();
+    }
+}
