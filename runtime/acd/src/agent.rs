@@ -47,7 +47,8 @@ pub enum AgentState {
     WrapUp {
         /// The call being wrapped up.
         call_id: String,
-        /// When wrap-up ends by itself (ms since the Unix epoch).
+        /// When wrap-up ends by itself (ms since the Unix epoch); `u64::MAX` while the agent
+        /// holds it open (话后 button).
         until_ms: u64,
     },
 }
@@ -85,15 +86,20 @@ pub enum RequestedState {
     },
     /// 小休.
     Break,
+    /// 话后 held open: stay in after-call work until another state is chosen (the wrap-up timer
+    /// no longer ends it). During a call it applies to that call's wrap-up.
+    WrapUp,
 }
 
 impl RequestedState {
-    /// The agent state this request becomes.
-    pub fn into_state(self) -> AgentState {
+    /// The agent state this request becomes (`None` for [`WrapUp`](Self::WrapUp), which
+    /// extends the wrap-up of a call rather than being a state of its own).
+    pub fn into_state(self) -> Option<AgentState> {
         match self {
-            RequestedState::Ready => AgentState::Ready,
-            RequestedState::NotReady { reason } => AgentState::NotReady { reason },
-            RequestedState::Break => AgentState::Break,
+            RequestedState::Ready => Some(AgentState::Ready),
+            RequestedState::NotReady { reason } => Some(AgentState::NotReady { reason }),
+            RequestedState::Break => Some(AgentState::Break),
+            RequestedState::WrapUp => None,
         }
     }
 }
@@ -155,6 +161,8 @@ pub(crate) struct Agent {
     pub wrap_gen: u64,
     /// Queue of the call being wrapped up (its handle time feeds that queue's wait estimate).
     pub wrap_queue: usize,
+    /// The agent asked (during the call) to hold the coming wrap-up open.
+    pub hold_wrap: bool,
 }
 
 impl Agent {
@@ -172,6 +180,7 @@ impl Agent {
             calls_day: i64::MIN,
             wrap_gen: 0,
             wrap_queue: 0,
+            hold_wrap: false,
         }
     }
 

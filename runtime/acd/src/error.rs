@@ -37,6 +37,9 @@ pub enum AcdError {
         /// Explanation.
         what: String,
     },
+    /// 话后 was requested by an agent who has no call to wrap up.
+    #[error("agent '{0}' has no call to wrap up (话后 applies during or right after a call)")]
+    NoCallToWrapUp(String),
     /// Supervision needs the agent to be on a call.
     #[error("agent '{0}' is not on a call; supervision needs a connected call")]
     AgentNotOnCall(String),

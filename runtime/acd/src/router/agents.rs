@@ -80,7 +80,7 @@ impl Router {
     /// end; during wrap-up it ends the wrap-up now.
     pub fn set_state(&mut self, id: &str, req: RequestedState, now: u64) -> Result<(), AcdError> {
         let ai = self.agent(id)?;
-        let to = req.into_state();
+        let Some(to) = req.into_state() else { return self.hold_wrap_up(ai, id) };
         match self.agents[ai].state {
             AgentState::LoggedOut => return Err(AcdError::NotLoggedIn(id.to_string())),
             AgentState::Ringing { .. } | AgentState::OnCall { .. } => {
@@ -99,6 +99,25 @@ impl Router {
         self.set_agent_state(ai, to, now);
         self.route(now);
         Ok(())
+    }
+
+    /// 话后 button: keep the current (or the coming) wrap-up open until the agent picks a state.
+    fn hold_wrap_up(&mut self, ai: usize, id: &str) -> Result<(), AcdError> {
+        let a = &mut self.agents[ai];
+        match &mut a.state {
+            AgentState::WrapUp { until_ms, .. } => {
+                *until_ms = u64::MAX;
+                // The pending wrap-up timer is now stale.
+                a.wrap_gen += 1;
+                Ok(())
+            }
+            AgentState::OnCall { .. } => {
+                a.hold_wrap = true;
+                Ok(())
+            }
+            AgentState::LoggedOut => Err(AcdError::NotLoggedIn(id.to_string())),
+            _ => Err(AcdError::NoCallToWrapUp(id.to_string())),
+        }
     }
 
     /// Validate a supervision request: the agent must be on a call.

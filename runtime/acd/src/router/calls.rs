@@ -478,10 +478,13 @@ impl Router {
         }
         self.emit(AcdEvent::CallEnded { at_ms: now, call_id: id.to_string(), agent_id, talk_ms, hold_ms });
         let wrap_secs = self.agents[ai].config.wrap_up_secs.unwrap_or(self.queues[qi].cfg.wrap_up_secs);
-        let until = now + wrap_secs * 1000;
+        let held = std::mem::take(&mut self.agents[ai].hold_wrap);
+        let until = if held { u64::MAX } else { now + wrap_secs * 1000 };
         self.set_agent_state(ai, AgentState::WrapUp { call_id: id.to_string(), until_ms: until }, now);
         self.agents[ai].wrap_gen += 1;
-        if wrap_secs == 0 {
+        if held {
+            // Held open by the agent (话后): only a state button ends it.
+        } else if wrap_secs == 0 {
             self.finish_wrap_up(ai, None, now);
         } else {
             let generation = self.agents[ai].wrap_gen;

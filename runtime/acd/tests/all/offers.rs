@@ -268,3 +268,35 @@ async fn the_real_tokio_clock_drives_the_ring_timeout_too() {
     assert_eq!((first.agent(), second.agent()), ("A", "B"));
     assert!(first.cancelled());
 }
+
+/// 话后 pressed during a call holds that call's wrap-up open past the timer until the agent picks
+/// a state; pressed without a call it is refused; pressed during a timed wrap-up it stops the timer.
+#[tokio::test]
+async fn wrap_up_button_holds_wrap_up_open_until_a_state_is_chosen() {
+    let q = QueueConfig { wrap_up_secs: 10, ..queue("q") };
+    let mut h = Harness::new(config(vec![q], vec![agent("A")]));
+    h.login(&[("A", "8001")]).await;
+    assert_eq!(h.acd.set_state("A", RequestedState::WrapUp).await, Err(AcdError::NoCallToWrapUp("A".into())));
+
+    let mut t = h.enqueue(call("1"), "q").await;
+    let r = h.ring().await;
+    h.answer(r, &mut t).await;
+    h.acd.set_state("A", RequestedState::WrapUp).await.unwrap();
+    h.acd.call_ended("1").await.unwrap();
+    h.advance(60).await;
+    assert!(matches!(h.state("A").await, AgentState::WrapUp { until_ms: u64::MAX, .. }), "held open past the 10 s timer");
+    h.acd.set_state("A", RequestedState::Ready).await.unwrap();
+    assert_eq!(h.state("A").await, AgentState::Ready);
+
+    // A timed wrap-up, then 话后 after 5 s: the timer no longer ends it.
+    let mut t = h.enqueue(call("2"), "q").await;
+    let r = h.ring().await;
+    h.answer(r, &mut t).await;
+    h.acd.call_ended("2").await.unwrap();
+    h.advance(5).await;
+    h.acd.set_state("A", RequestedState::WrapUp).await.unwrap();
+    h.advance(30).await;
+    assert!(matches!(h.state("A").await, AgentState::WrapUp { .. }), "still wrapping up");
+    h.acd.set_state("A", RequestedState::Break).await.unwrap();
+    assert_eq!(h.state("A").await, AgentState::Break);
+}
