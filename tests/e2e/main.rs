@@ -6,5 +6,6 @@ mod support;
 
 mod acd_agent;
 mod crash_recovery;
+mod campaign;
 mod demo_service;
 mod ivr_call;

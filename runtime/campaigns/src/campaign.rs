@@ -236,6 +236,10 @@ pub struct CampaignConfig {
     /// Caller number presented on the trunk (From user); empty = the trunk's default.
     #[serde(default)]
     pub caller_id: String,
+    /// SIP trunk (`[[trunk]] name` in the runtime config) the calls go out through; empty = the
+    /// first configured trunk.
+    #[serde(default)]
+    pub trunk: String,
     /// Pacing.
     #[serde(default)]
     pub limits: Limits,

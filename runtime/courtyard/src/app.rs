@@ -45,6 +45,8 @@ pub struct Shared {
     rtp_ip: IpAddr,
     /// Where recordings are written.
     pub recordings_dir: PathBuf,
+    /// Outbound calling: trunks, dial-plan guard, campaigns (`crate::outbound`).
+    pub outbound: crate::outbound::Outbound,
 }
 
 impl Shared {
@@ -252,7 +254,9 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
         draining: AtomicBool::new(false),
         rtp_ip,
         recordings_dir,
+        outbound: crate::outbound::Outbound::new(&cfg)?,
     });
+    crate::outbound::start(&shared);
 
     // Agents' phones: registering logs the agent in and makes them ready (demo-friendly default).
     if cfg.sip.agent_login_on_register {
@@ -307,6 +311,7 @@ impl App {
     /// Graceful stop: refuse new calls, let calls in progress finish (up to `grace`), flush.
     pub async fn shutdown(&self, grace: std::time::Duration) {
         self.shared.start_draining();
+        crate::outbound::shutdown(&self.shared).await;
         let deadline = tokio::time::Instant::now() + grace;
         while !self.shared.live_calls().is_empty() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -41,6 +41,9 @@ pub enum Command {
         /// Sat 09:00–12:00), 24x7, or closed (every call gets the after-hours service).
         #[arg(long, value_enum, default_value = "office")]
         hours: crate::demo::Hours,
+        /// TOML appended to the demo configuration (e.g. `[[trunk]]` and extra `[[flow]]` tables).
+        #[arg(long)]
+        config_extra: Option<PathBuf>,
     },
     /// Run with a configuration file.
     Serve {
@@ -108,8 +111,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { sip, http, data, plugins, hours } => {
-            let mut cfg = Config::parse(DEMO_CONFIG, "demo")?;
+        Command::Demo { sip, http, data, plugins, hours, config_extra } => {
+            let mut cfg = match config_extra {
+                Some(extra) => {
+                    let text = std::fs::read_to_string(&extra)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", extra.display()))?;
+                    Config::parse(&format!("{DEMO_CONFIG}\n{text}"), &format!("demo + {}", extra.display()))?
+                }
+                None => Config::parse(DEMO_CONFIG, "demo")?,
+            };
             cfg.sip.listen = sip;
             cfg.http.listen = http;
             cfg.data.dir = data;

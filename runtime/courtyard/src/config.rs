@@ -54,6 +54,12 @@ pub struct Config {
     /// Concurrent-call limits per caller number and per source address (`crate::limits`).
     #[serde(default)]
     pub limits: crate::limits::LimitsSection,
+    /// SIP trunks for outbound calls (campaigns, click-to-call, external transfers).
+    #[serde(default, rename = "trunk")]
+    pub trunks: Vec<crate::outbound::trunk::TrunkConfig>,
+    /// Destinations that may be dialled out (toll-fraud guard).
+    #[serde(default)]
+    pub dialplan: crate::outbound::guard::DialPlanConfig,
 }
 
 /// `[sip]`: where and how SIP is spoken.
@@ -353,6 +359,7 @@ impl Config {
                 return Err(ConfigError::Invalid(format!("[[queue]] name '{}' is empty or defined twice", q.name)));
             }
         }
+        crate::outbound::validate_config(self).map_err(ConfigError::Invalid)?;
         for a in &self.agents {
             if a.extension.is_empty() || !a.extension.chars().all(|c| c.is_ascii_digit()) {
                 return Err(ConfigError::Invalid(format!(

@@ -17,6 +17,7 @@ pub fn router(shared: Arc<Shared>, recordings_dir: std::path::PathBuf) -> Router
     courtyard_api::spawn_retention_task(state.clone());
     let events = shared_for_ops.events.clone();
     let api = courtyard_api::router(state.clone())
+        .merge(crate::outbound::api::router(shared_for_ops.clone(), state.clone()))
         .merge(crate::console_api::router(shared_for_ops.clone(), state.clone()))
         .merge(crate::trace::router(shared_for_ops.clone(), state.clone()))
         .merge(crate::ops_api::router(shared_for_ops, state));

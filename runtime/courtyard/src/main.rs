@@ -16,6 +16,7 @@ mod limits;
 mod media_rt;
 mod metrics;
 mod ops_api;
+mod outbound;
 mod plugin_cli;
 mod services;
 mod trace;

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Soak benchmark (not a test): MINUTES of steady IVR load (the ivr_load generator, calls with RTP
+# both ways and a digit) at CONCURRENT calls — run it at about half the maximum found by
+# ivr-load.sh — with, in the middle, a plugin hot swap (a signed new version of ivr-main is
+# installed, activated, then rolled back through the API) and agent churn (every agent logged in,
+# made ready, not-ready, on break and logged out, twice). RSS of the runtime is sampled every
+# 10 s. Prints the RSS series, whether it is flat (last third vs. middle third within 5 %), and
+# the failed-call count (must be 0).
+#
+# Usage: tests/bench/soak.sh [CONCURRENT=500] [MINUTES=10]      (CARGO_TARGET_DIR honoured)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-500}
+MIN=${2:-10}
+SECS=$((MIN * 60))
+TARGET=${CARGO_TARGET_DIR:-target}
+cargo build --release -q -p courtyard --bin courtyard --example ivr_load || exit 1
+BIN=$(realpath "$TARGET/release/courtyard")
+LOAD="$TARGET/release/examples/ivr_load"
+PLUGINS=plugins/target/wasm32-wasip2/release
+WORK=$(mktemp -d)
+SERVER=
+LOADPID=
+cleanup() { [ -n "$LOADPID" ] && kill "$LOADPID" 2>/dev/null; [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null || true
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+python3 - "$WORK/callers.txt" <<'EOF'
+import csv, sys
+nums = [r["phones"].split(";")[0] for r in csv.DictReader(open("examples/demo-data/owners.csv", encoding="utf-8")) if r["role"] == "业主"]
+open(sys.argv[1], "w").write("\n".join(nums[:200]) + "\n")
+EOF
+
+SIP_PORT=$(free_port); HTTP_PORT=$(free_port)
+COURTYARD_LOG=warn "$BIN" demo --hours 24x7 --sip "127.0.0.1:$SIP_PORT" --http "127.0.0.1:$HTTP_PORT" \
+  --data "$WORK/data" --plugins "$PLUGINS" >"$WORK/server.out" 2>"$WORK/server.log" &
+SERVER=$!
+for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
+API="http://127.0.0.1:$HTTP_PORT"
+TOKEN=$(curl -sf -XPOST "$API/api/v1/auth/login" -H 'content-type: application/json' \
+  -d '{"username":"admin","password":"admin-demo"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')
+auth=(-H "Authorization: Bearer $TOKEN")
+
+# A signed new version of ivr-main (same code plus a custom section, so a new digest), trusted by
+# this node, installed before the load; activation and rollback happen under load.
+PKG="$WORK/pkg"; mkdir -p "$PKG"
+( cd "$PKG" && "$BIN" plugin keygen --key-id soak-2026 --vendor soak --out . >/dev/null &&
+  "$BIN" plugin trust --trust "$WORK/data/trust.toml" add soak-2026.pub >/dev/null ) || { echo "keygen failed"; exit 1; }
+CAPS='"call","directory.read","billing.read","work-orders.read","work-orders.write","notify.sms","notify.email","notify.webhook","notify.on-duty","kv","log","config","clock","content"'
+printf 'name = "ivr-main"\nversion = "1.1.0"\nvendor = "soak"\ndescription = "ivr-main rebuilt for the soak"\nwit = "courtyard:flow@0.1.0"\nworld = "inbound-flow"\ncapabilities = [%s]\nmemory-mib = 32\nconfig-schema = '"'"'{}'"'"'\n' "$CAPS" >"$PKG/plugin.toml"
+python3 - "$PLUGINS/ivr_main.wasm" "$PKG/ivr_main.wasm" <<'EOF'
+import sys
+def leb(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7f; n >>= 7
+        if n == 0: out.append(b); return bytes(out)
+        out.append(b | 0x80)
+name, payload = b"courtyard-soak", b"1.1.0"
+body = leb(len(name)) + name + payload
+open(sys.argv[2], "wb").write(open(sys.argv[1], "rb").read() + b"\x00" + leb(len(body)) + body)
+EOF
+( cd "$PKG" && "$BIN" plugin pack plugin.toml ivr_main.wasm -o ivr-main.cyp >/dev/null &&
+  "$BIN" plugin sign ivr-main.cyp --key soak-2026.key >/dev/null ) || { echo "pack/sign failed"; exit 1; }
+GRANTS=$(echo "$CAPS" | tr -d '"')
+NEW=$(curl -sf "${auth[@]}" -XPOST --data-binary @"$PKG/ivr-main.cyp" -H 'content-type: application/octet-stream' \
+  "$API/api/v1/plugins/install?flow=ivr-main&grants=$GRANTS" | python3 -c 'import sys,json; v=json.load(sys.stdin); print(v.get("version") or v.get("key") or "")')
+echo "installed ivr-main version: ${NEW:-<install failed>}"
+
+echo "# soak: $N concurrent calls for $MIN min; machine load before: $(uptime | sed 's/.*load average/load average/')"
+"$LOAD" --sip "127.0.0.1:$SIP_PORT" --number 4008123456 --digit 1 --concurrent "$N" --seconds "$SECS" \
+  --callers "$WORK/callers.txt" --pid "$SERVER" --prefix soak- >"$WORK/load.out" 2>"$WORK/load.err" &
+LOADPID=$!
+
+churn() {
+  for round in 1 2; do
+    for a in 8001 8002 8003 8004 8005; do
+      for s in login ready not-ready break ready logout; do
+        curl -s -o /dev/null "${auth[@]}" -XPOST -H 'content-type: application/json' -d "{\"state\":\"$s\"}" "$API/api/v1/acd/agents/$a/state"
+      done
+    done
+  done
+}
+
+t0=$(date +%s)
+swapped=0
+: >"$WORK/rss"
+while kill -0 "$LOADPID" 2>/dev/null; do
+  el=$(( $(date +%s) - t0 ))
+  echo "$el $(awk '/VmRSS/{print $2}' /proc/$SERVER/status)" >>"$WORK/rss"
+  if [ $swapped = 0 ] && [ $el -ge $((SECS / 2)) ]; then
+    swapped=1
+    if [ -n "$NEW" ]; then
+      a=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XPOST -H 'content-type: application/json' -d "{\"version\":\"$NEW\"}" "$API/api/v1/flows/ivr-main/activate")
+      sleep 20
+      r=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XPOST "$API/api/v1/flows/ivr-main/rollback")
+      echo "hot swap at ${el}s: activate -> $a, rollback 20 s later -> $r"
+    fi
+    churn; echo "agent churn done at $(( $(date +%s) - t0 ))s"
+  fi
+  sleep 10
+done
+wait "$LOADPID"; LOADPID=
+echo "RSS samples (s KiB):"; tr '\n' ';' <"$WORK/rss"; echo
+python3 - "$WORK/rss" <<'EOF'
+import sys
+s = [tuple(map(int, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 2]
+n = len(s)
+mid = [r for _, r in s[n // 3: 2 * n // 3]]
+last = [r for _, r in s[2 * n // 3:]]
+if mid and last:
+    a, b = sum(mid) / len(mid), sum(last) / len(last)
+    g = (b - a) / a * 100
+    print(f"RSS middle third {a/1024:.0f} MiB, last third {b/1024:.0f} MiB: {g:+.1f}% -> {'FLAT' if abs(g) < 5 else 'NOT FLAT'}")
+EOF
+grep '^RESULT' "$WORK/load.out" | sed 's/"call_ids":null,//'
+python3 -c 'import sys,json; r=json.loads(open(sys.argv[1]).read().split("RESULT ",1)[1]); print("failed calls:", r["failed"], r["failure_reasons"], "of", r["calls"])' "$WORK/load.out"
