@@ -1,7 +1,8 @@
 // Browser tests of the web console: headless Debian chromium (playwright-core) against the real
-// `courtyard demo` binary (SIPp call with RFC 4733 key presses from a Node RTP endpoint), or —
-// while the binary is not built — against the console-dev example (API + console, no SIP), in
-// which case the SIP scenario is skipped with the reason printed.
+// `courtyard demo` binary — a SIPp caller with RFC 4733 key presses from a Node RTP endpoint, a
+// SIPp agent phone registered and answering — or, while the binary is not built, against the
+// console-dev example (API + console, no SIP), in which case the two full scenarios are skipped
+// with the reason printed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import { bindPhone, sleep } from './rtp-phone.mjs';
 
 
 let server, browser;
-before(async () => { server = await startServer(); browser = await openBrowser(); console.log(`# server: ${server.kind} http=${server.http} sip=${server.sip || '-'}`); });
+before(async () => { [server, browser] = await Promise.all([startServer(), openBrowser()]); console.log(`# server: ${server.kind} http=${server.http} sip=${server.sip || '-'}`); });
 after(async () => { await browser?.close(); await server?.stop(); });
 
 function noPageErrors(page) { assert.deepEqual(page.errors, [], `JavaScript errors in the page: ${page.errors.join('\n')}`); }

@@ -22,6 +22,7 @@ export function mount(el, ctx) {
   off = ctx.bus.on(onEvent);
   renderPop();
   loadMissed();
+  loadWrapCodes();
 }
 export function unmount() { if (off) off(); off = null; }
 
@@ -153,14 +154,33 @@ function registerForm() {
   return f;
 }
 
+let wrapCodes = null;   // GET /api/v1/wrapup-codes (configurable); built-in list until it answers
+async function loadWrapCodes() {
+  try { const r = await api('GET', '/api/v1/wrapup-codes'); if (Array.isArray(r) && r.length) wrapCodes = r; } catch { /* built-in list */ }
+}
+const wrapLabel = c => { const k = `wrapcode.${c}`, l = t(k); return l === k ? c : l; };
+
 function callTools() {
-  const code = h('select', { id: 'wrap-code' }, WRAP_CODES.map(c => h('option', { value: c.split('.')[1] }, t(c))));
-  const queue = h('input', { id: 'transfer-queue', placeholder: 'billing', size: 10 });
+  const codes = wrapCodes || WRAP_CODES.map(c => c.split('.')[1]);
+  const code = h('select', { id: 'wrap-code' }, codes.map(c => h('option', { value: c }, wrapLabel(c))));
+  const note = h('input', { id: 'wrap-note', size: 14, placeholder: t('order.note') });
+  const kind = h('select', { id: 'transfer-kind', 'aria-label': t('call.transfer') }, ['queue', 'extension', 'number'].map(k => h('option', { value: k }, t(`transfer.${k}`))));
+  const target = h('input', { id: 'transfer-target', placeholder: 'billing / 8002', size: 10 });
+  const attended = h('input', { type: 'checkbox', id: 'transfer-attended' });
+  const consult = h('span', { class: 'row', id: 'transfer-consult' });
+  const step = (btn, s) => act(btn, () => api('POST', `/api/v1/calls/${encodeURIComponent(call.call_id)}/transfer/${s}`), `${t(`transfer.${s}`)} ✓`).then(r => { if (r !== undefined) consult.replaceChildren(); });
   return h('div', { class: 'card', style: 'margin-top:8px' },
-    h('div', { class: 'row' }, h('strong', {}, t('wrap.title')), code,
-      h('button', { type: 'button', id: 'wrap-save', onclick: e => act(e.target, () => api('POST', `/api/v1/acd/calls/${encodeURIComponent(call.call_id)}/wrap-up`, { agent_id: agentId, code: code.value }), t('wrap.saved')) }, t('wrap.save'))),
-    h('div', { class: 'row', style: 'margin-top:6px' }, h('strong', {}, t('call.transfer')), queue,
-      h('button', { type: 'button', onclick: e => act(e.target, () => api('POST', `/api/v1/calls/${encodeURIComponent(call.call_id)}/transfer`, { queue: queue.value }), `${t('call.transfer')} ✓`) }, t('call.transfer'))));
+    h('div', { class: 'row' }, h('strong', {}, t('wrap.title')), code, note,
+      h('button', { type: 'button', id: 'wrap-save', onclick: e => act(e.target, () => api('POST', `/api/v1/acd/calls/${encodeURIComponent(call.call_id)}/wrap-up`, { agent_id: agentId, code: code.value, note: note.value }), t('wrap.saved')) }, t('wrap.save'))),
+    h('div', { class: 'row', style: 'margin-top:6px' }, h('strong', {}, t('call.transfer')), kind, target, h('label', { class: 'row', title: t('transfer.attended.hint') }, attended, t('transfer.attended')),
+      h('button', { type: 'button', id: 'transfer-go', onclick: async e => {
+        const v = target.value.trim();
+        if (!v) { toast(t('transfer.target.required'), 'warn'); target.focus(); return; }
+        const att = attended.checked && kind.value === 'extension';
+        const r = await act(e.target, () => api('POST', `/api/v1/calls/${encodeURIComponent(call.call_id)}/transfer`, { [kind.value]: v, attended: att }), att ? t('transfer.consulting') : `${t('call.transfer')} ✓`);
+        if (r !== undefined && att) consult.replaceChildren(h('button', { type: 'button', class: 'primary', onclick: ev => step(ev.target, 'complete') }, t('transfer.complete')),
+          h('button', { type: 'button', onclick: ev => step(ev.target, 'cancel') }, t('transfer.cancel')));
+      } }, t('call.transfer')), consult));
 }
 
 // ---- work orders ---------------------------------------------------------------------------

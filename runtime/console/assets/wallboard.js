@@ -5,7 +5,7 @@ import { t } from './i18n.js';
 import { api } from './api.js';
 import { h, act, na, table, pct, secs, dur, toast } from './ui.js';
 
-let off, tick, poll, E = {};
+let off, tick, poll, pollOverdue, E = {};
 const waiting = new Map();   // call_id -> {call_id, queue, caller, since}
 const agents = new Map();    // agent_id -> {agent_id, name, extension, state, since_ms, call_id}
 let snapshot = null, snapErr = null, log = [];
@@ -28,9 +28,10 @@ export function mount(el, ctx) {
   off = ctx.bus.on(onEvent);
   tick = setInterval(render, 1000);
   poll = setInterval(loadSnapshot, 5000);
+  pollOverdue = setInterval(loadOverdue, 30000);
   loadSnapshot(); loadOverdue(); render();
 }
-export function unmount() { off && off(); clearInterval(tick); clearInterval(poll); }
+export function unmount() { off && off(); clearInterval(tick); clearInterval(poll); clearInterval(pollOverdue); }
 
 async function loadSnapshot() {
   try { applySnapshot(await api('GET', '/api/v1/acd/snapshot')); snapErr = null; }
