@@ -292,7 +292,7 @@ function check(checkConfig) {
   if (!checkConfig) return;
   let problem;
   try { problem = checkConfig(cfg); } catch (e) { throw String(e && e.message ? e.message : e); }
-  if (problem) throw String(problem);
+  if (typeof problem === 'string' && problem) throw problem; // other return values: valid
 }
 
 function guard(body, onHangup) {

@@ -2,8 +2,8 @@
 
     WitWorld = courtyard.inbound(handle_call, check_config)
 
-`handle_call(call)` runs the call; `check_config(cfg)` (optional) raises or returns an error
-string for a bad configuration. A `Hangup` ends the call normally; a `FlowError` is logged and
+`handle_call(call)` runs the call; `check_config(cfg)` (optional) raises, or returns an error
+string, for a bad configuration (any other return value means valid). A `Hangup` ends the call normally; a `FlowError` is logged and
 returned as the export's error; any other exception is logged with its traceback and re-raised,
 which traps the instance exactly like a Rust panic. Either way the flow's failure policy runs.
 """
@@ -29,8 +29,8 @@ def _check(check_config):
         problem = check_config(cfg)
     except (ValueError, TypeError, KeyError, FlowError) as e:
         raise Err(str(e)) from None
-    if problem:
-        raise Err(str(problem))
+    if isinstance(problem, str) and problem:
+        raise Err(problem)
 
 
 def _guard(body, on_hangup):
