@@ -518,6 +518,9 @@ impl Engine {
         }
         self.stats.packets_received += 1;
         self.stats.bytes_received += data.len() as u64;
+        if !is_audio {
+            self.tracker.on_sequence(h.seq);
+        }
         if is_cn {
             self.stats.comfort_noise_received += 1;
         } else if is_audio {

@@ -68,6 +68,19 @@ impl RecvTracker {
 
     /// Accounts one audio packet.
     pub(crate) fn on_packet(&mut self, seq: u16, ts: u32, now: Instant) {
+        self.on_sequence(seq);
+        let epoch = *self.epoch.get_or_insert(now);
+        let arrival = now.duration_since(epoch).as_secs_f64() * 8000.0;
+        if let Some((pa, pts)) = self.prev {
+            let d = (arrival - pa) - (ts.wrapping_sub(pts) as i32 as f64);
+            self.jitter += (d.abs() - self.jitter) / 16.0;
+        }
+        self.prev = Some((arrival, ts));
+    }
+
+    /// Accounts a non-audio packet of the same stream (RFC 4733 event, comfort noise): it uses a
+    /// sequence number, so it counts as received, but its timestamp says nothing about jitter.
+    pub(crate) fn on_sequence(&mut self, seq: u16) {
         let ext = match self.base {
             None => {
                 let e = (1u64 << 32) + seq as u64;
@@ -82,13 +95,6 @@ impl RecvTracker {
         };
         self.max = self.max.max(ext);
         self.received += 1;
-        let epoch = *self.epoch.get_or_insert(now);
-        let arrival = now.duration_since(epoch).as_secs_f64() * 8000.0;
-        if let Some((pa, pts)) = self.prev {
-            let d = (arrival - pa) - (ts.wrapping_sub(pts) as i32 as f64);
-            self.jitter += (d.abs() - self.jitter) / 16.0;
-        }
-        self.prev = Some((arrival, ts));
     }
 
     /// Packets lost so far for this SSRC.
@@ -109,6 +115,23 @@ impl RecvTracker {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn telephone_events_in_the_stream_are_not_counted_lost() {
+        let mut t = RecvTracker::default();
+        let t0 = Instant::now();
+        for i in 0..10u16 {
+            t.on_packet(i, u32::from(i) * 160, t0 + Duration::from_millis(20 * u64::from(i)));
+        }
+        for i in 10..16u16 {
+            t.on_sequence(i); // a digit: six RFC 4733 packets
+        }
+        for i in 16..20u16 {
+            t.on_packet(i, u32::from(i) * 160, t0 + Duration::from_millis(20 * u64::from(i)));
+        }
+        assert_eq!(t.lost(), 0);
+        assert!(t.jitter_ms() < 0.5, "{}", t.jitter_ms());
+    }
 
     #[test]
     fn loss_and_jitter_follow_rfc3550() {
