@@ -14,9 +14,12 @@ N=${1:-500}
 MIN=${2:-10}
 SECS=$((MIN * 60))
 TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p courtyard --bin courtyard --example ivr_load || exit 1
-BIN=$(realpath "$TARGET/release/courtyard")
-LOAD="$TARGET/release/examples/ivr_load"
+# COURTYARD_BIN / IVR_LOAD_BIN: use these binaries instead of building them.
+if [ -z "${COURTYARD_BIN:-}" ] || [ -z "${IVR_LOAD_BIN:-}" ]; then
+  cargo build --release -q -p courtyard --bin courtyard --example ivr_load || exit 1
+fi
+BIN=$(realpath "${COURTYARD_BIN:-$TARGET/release/courtyard}")
+LOAD=${IVR_LOAD_BIN:-$TARGET/release/examples/ivr_load}
 PLUGINS=plugins/target/wasm32-wasip2/release
 WORK=$(mktemp -d)
 SERVER=
