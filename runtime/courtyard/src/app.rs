@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use courtyard_acd::{Acd, AcdConfig, AcdHandle, AgentConfig, NoSupervision, RequestedState, TokioClock};
+use courtyard_acd::{Acd, AcdConfig, AcdHandle, AgentConfig, RequestedState, TokioClock};
 use courtyard_flows::{FlowHost, FlowRegistry, HostConfig, Services};
 use courtyard_media::PortAllocator;
 use courtyard_sip::{AllowList, Endpoint, IpNet, RegistrarEvent, SipConfig, StaticCredentials};
@@ -45,6 +45,8 @@ pub struct Shared {
     rtp_ip: IpAddr,
     /// Where recordings are written.
     pub recordings_dir: PathBuf,
+    /// Caller ⇄ agent bridges in progress (supervision, transfers).
+    pub agent_calls: crate::call::connect::Connections,
     /// Outbound calling: trunks, dial-plan guard, campaigns (`crate::outbound`).
     pub outbound: crate::outbound::Outbound,
 }
@@ -215,7 +217,9 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
         ..AcdConfig::default()
     };
     let dialer = Arc::new(crate::call::agent::SipDialer::new(sip.clone(), ports.clone(), rtp_ip));
-    let acd = Acd::spawn(acd_cfg, TokioClock::new(), dialer, Arc::new(NoSupervision))?;
+    let agent_calls = crate::call::connect::Connections::default();
+    let supervisor = crate::supervise::Supervisor::new(sip.clone(), ports.clone(), rtp_ip, agent_calls.clone());
+    let acd = Acd::spawn(acd_cfg, TokioClock::new(), dialer, Arc::new(supervisor))?;
 
     let routes = cfg.routes.iter().map(|r| (r.number.clone(), r.clone())).collect();
     let (events, _) = tokio::sync::broadcast::channel::<serde_json::Value>(1024);
@@ -254,6 +258,7 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
         draining: AtomicBool::new(false),
         rtp_ip,
         recordings_dir,
+        agent_calls,
         outbound: crate::outbound::Outbound::new(&cfg)?,
     });
     crate::outbound::start(&shared);

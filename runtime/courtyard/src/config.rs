@@ -47,6 +47,9 @@ pub struct Config {
     /// (every key in `docs/work-orders.md`).
     #[serde(default)]
     pub orders: courtyard_orders::OrdersConfig,
+    /// Wrap-up (话后) codes an agent picks after a call, stored on the call record.
+    #[serde(default = "crate::acd_api::default_wrapup_codes")]
+    pub wrapup_codes: Vec<String>,
     /// ACD queues (see `docs/acd.md` for every key: strategy, ring timeout, max wait, overflow,
     /// sticky agent, announcements, service-level threshold).
     #[serde(default, rename = "queue")]

@@ -4,6 +4,7 @@
 //! ACD → store → HTTP API. `courtyard demo` runs it on the embedded defaults (sled on disk, no
 //! external services), callable by any SIP phone at `sip:4008123456@<host>`.
 
+mod acd_api;
 mod app;
 mod call;
 mod cli;
@@ -19,6 +20,7 @@ mod ops_api;
 mod outbound;
 mod plugin_cli;
 mod services;
+mod supervise;
 mod trace;
 
 use std::process::ExitCode;

@@ -183,7 +183,7 @@ async fn acd_missed(State(shared): State<Arc<Shared>>) -> ApiResult<Json<serde_j
 
 #[derive(Deserialize)]
 struct StateRequest {
-    /// ready, not-ready, break, login, logout.
+    /// ready, not-ready, break, wrap-up, login, logout.
     state: String,
     /// Reason for not-ready (示忙).
     #[serde(default)]
@@ -211,12 +211,13 @@ async fn agent_state(
             .await
             .map_err(bad)?,
         "break" => shared.acd.set_state(&id, RequestedState::Break).await.map_err(bad)?,
+        "wrap-up" => shared.acd.set_state(&id, RequestedState::WrapUp).await.map_err(bad)?,
         "login" => shared.acd.agent_login(&id, &id).await.map_err(bad)?,
         "logout" => shared.acd.agent_logout(&id).await.map_err(bad)?,
         other => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!("unknown state '{other}' (ready, not-ready, break, login, logout)"),
+                format!("unknown state '{other}' (ready, not-ready, break, wrap-up, login, logout)"),
             ));
         }
     }

@@ -42,6 +42,9 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
         call.reject(403, "Forbidden").await;
         return Ok(());
     }
+    if let Some(code) = super::feature_codes::recognise(&shared, &call) {
+        return super::feature_codes::handle(shared, call, code).await;
+    }
     let Some(route) = shared.route(&called) else {
         tracing::info!("no route for the called number");
         call.reject(404, "Not Found").await;

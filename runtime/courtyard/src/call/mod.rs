@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod connect;
+pub mod feature_codes;
 pub mod inbound;
 pub mod leg;
 pub mod prompt;

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use courtyard_acd::{CallRef, OverflowTarget, QueueEvent};
+use courtyard_acd::{CallRef, OverflowTarget, QueueEvent, QueueTicket};
 use courtyard_flows::wit::{CallError, QueueOutcome};
 use courtyard_media::PlayOptions;
 use tokio_util::sync::CancellationToken;
 
 use super::agent::AgentCall;
-use super::connect;
+use super::connect::{self, Served};
 use super::leg::CallLeg;
 use super::prompt::hold_music;
 use crate::app::Shared;
@@ -28,7 +28,7 @@ pub async fn wait(shared: &Arc<Shared>, leg: &CallLeg, queue_name: &str, priorit
     call.emergency = queue_name == "emergency";
     call.estate = info.estate_id.clone();
     call.data_ref = resident.map(|r| r.id);
-    let mut ticket = shared.acd.enqueue(call, queue_name).await.map_err(|e| CallError::Failed(format!("queue '{queue_name}': {e}")))?;
+    let ticket = shared.acd.enqueue(call, queue_name).await.map_err(|e| CallError::Failed(format!("queue '{queue_name}': {e}")))?;
 
     if shared.cfg.recording.enabled && !shared.cfg.recording.notice.is_empty() {
         let notice = shared.cfg.recording.notice.clone();
@@ -37,6 +37,12 @@ pub async fn wait(shared: &Arc<Shared>, leg: &CallLeg, queue_name: &str, priorit
             return Err(e);
         }
     }
+    follow(shared, leg, ticket, priority).await
+}
+
+/// Follows a queue ticket until the caller is served, leaves, or the queue gives up.
+async fn follow(shared: &Arc<Shared>, leg: &CallLeg, mut ticket: QueueTicket, priority: u32) -> Result<QueueOutcome, CallError> {
+    let info = courtyard_flows::CallControl::info(leg);
     let mut hold = Hold::start(leg);
     let outcome = loop {
         tokio::select! {
@@ -73,9 +79,28 @@ pub async fn wait(shared: &Arc<Shared>, leg: &CallLeg, queue_name: &str, priorit
                         return Err(CallError::Failed("internal: unexpected agent leg type".into()));
                     };
                     let _ = shared.acd.remember_agent(&info.caller, &agent_id).await;
-                    connect::talk(shared, leg, agent_call).await;
-                    let _ = shared.acd.call_ended(&info.call_id).await;
-                    break QueueOutcome::Answered(agent_id);
+                    match connect::serve(shared, leg, agent_call, true).await {
+                        Served::Done => {
+                            let _ = shared.acd.call_ended(&info.call_id).await;
+                            break QueueOutcome::Answered(agent_id);
+                        }
+                        Served::ToQueue(q) => {
+                            leg.record.lock().queue = Some(q.clone());
+                            match shared.acd.transfer_to_queue(&info.call_id, &q).await {
+                                Ok(t) => {
+                                    ticket = t;
+                                    hold = Hold::start(leg);
+                                }
+                                Err(e) => {
+                                    // The ACD no longer holds the call (it was handed over
+                                    // outside the ACD first): queue the caller afresh.
+                                    tracing::debug!(error = %e, "transfer to queue: enqueueing again");
+                                    let _ = shared.acd.call_ended(&info.call_id).await;
+                                    return Box::pin(wait(shared, leg, &q, priority)).await;
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -85,12 +110,12 @@ pub async fn wait(shared: &Arc<Shared>, leg: &CallLeg, queue_name: &str, priorit
 }
 
 /// Hold music playing in the background until stopped.
-struct Hold {
+pub(crate) struct Hold {
     stop: CancellationToken,
 }
 
 impl Hold {
-    fn start(leg: &CallLeg) -> Hold {
+    pub(crate) fn start(leg: &CallLeg) -> Hold {
         let stop = CancellationToken::new();
         let media = leg.media().clone();
         let token = stop.clone();
@@ -106,7 +131,7 @@ impl Hold {
         Hold { stop }
     }
 
-    fn stop(&mut self, leg: &CallLeg) {
+    pub(crate) fn stop(&mut self, leg: &CallLeg) {
         if !self.stop.is_cancelled() {
             self.stop.cancel();
             leg.media().stop_play();
