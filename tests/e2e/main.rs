@@ -6,6 +6,12 @@ mod support;
 
 mod acd_agent;
 mod crash_recovery;
+mod baresip_caller;
 mod campaign;
 mod demo_service;
+mod deployments;
+mod hot_swap;
 mod ivr_call;
+mod media_abuse;
+mod plugins;
+mod polyglot;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod baresip;
+pub mod caller;
 pub mod restart;
 pub mod rtp;
 
@@ -44,7 +45,13 @@ impl Runtime {
 
     /// Like [`Runtime::start_demo`], with extra command-line arguments.
     pub fn start_demo_with(extra: &[&str]) -> Runtime {
+        Self::start_demo_from(&plugins_dir(), extra)
+    }
+
+    /// Like [`Runtime::start_demo_with`], loading the demo's flow components from `plugins`.
+    pub fn start_demo_from(plugins: &Path, extra: &[&str]) -> Runtime {
         let data = tempfile::tempdir().expect("temp data dir");
+        share_plugin_cache(data.path());
         let log = data.path().join("courtyard.log");
         let log_file = std::fs::File::create(&log).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_courtyard"))
@@ -53,7 +60,7 @@ impl Runtime {
             .arg("--data")
             .arg(data.path())
             .arg("--plugins")
-            .arg(plugins_dir())
+            .arg(plugins)
             .args(extra)
             .env("COURTYARD_LOG", "info,courtyard=debug")
             .stdout(Stdio::piped())
@@ -125,6 +132,11 @@ impl Runtime {
 
     /// Sends SIGTERM and waits for exit; returns the exit status code.
     pub fn terminate(mut self) -> Option<i32> {
+        self.stop()
+    }
+
+    /// Like [`Runtime::terminate`], keeping the data directory to inspect the stopped node.
+    pub fn stop(&mut self) -> Option<i32> {
         let pid = self.child.id() as i32;
         let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -146,6 +158,27 @@ impl Drop for Runtime {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Points a fresh data directory's compiled-plugin cache at one directory shared by every test
+/// runtime (and kept between runs), so each runtime does not compile the six demo flows again:
+/// compiling is most of a runtime's start-up. The cache is keyed by component digest and engine
+/// and written atomically; the harness creates its HMAC key once so all runtimes share it.
+fn share_plugin_cache(data: &Path) {
+    static KEY: std::sync::Once = std::sync::Once::new();
+    let shared = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-plugin-cache");
+    KEY.call_once(|| {
+        std::fs::create_dir_all(&shared).expect("shared plugin cache dir");
+        let key = shared.join("host.key");
+        if std::fs::read(&key).map(|k| k.len() != 32).unwrap_or(true) {
+            let mut k = [0u8; 32];
+            std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut k)).expect("random key");
+            let tmp = shared.join(format!("host.key.{}", std::process::id()));
+            std::fs::write(&tmp, k).expect("write cache key");
+            std::fs::rename(&tmp, &key).expect("install cache key");
+        }
+    });
+    std::os::unix::fs::symlink(&shared, data.join("plugin-cache")).expect("link the shared plugin cache");
 }
 
 /// A minimal blocking HTTP/1.1 client (one request per connection) for API checks.
@@ -216,14 +249,32 @@ pub struct SippRun {
 /// Runs SIPp as a UAC against `target` in the foreground (no screen) with a scenario file and
 /// extra args, bound to 127.0.0.1; returns its exit code and logs.
 pub fn sipp_uac(target: SocketAddr, scenario_file: &Path, extra: &[&str]) -> SippRun {
+    // -recv_timeout: the caller's default hold in e2e_call.xml; a later one in `extra` wins.
+    let mut args = vec!["-m", "1", "-trace_msg", "-recv_timeout", "45000"];
+    args.extend_from_slice(extra);
+    sipp_run(target, scenario_file, &args)
+}
+
+/// Runs SIPp as a load generator: `calls` calls at `per_second` calls per second (at most 100
+/// at once), with extra args; message traces are off (too large), errors are kept.
+pub fn sipp_load(target: SocketAddr, scenario_file: &Path, calls: u32, per_second: u32, extra: &[&str]) -> SippRun {
+    let (m, r) = (calls.to_string(), per_second.to_string());
+    let mut args = vec!["-m", m.as_str(), "-r", r.as_str(), "-rp", "1000", "-l", "100"];
+    args.extend_from_slice(extra);
+    sipp_run(target, scenario_file, &args)
+}
+
+/// SIPp in the foreground against `target` from 127.0.0.1 with a 60 s overall timeout (an
+/// error), error traces, and `args`; returns its exit code and logs.
+fn sipp_run(target: SocketAddr, scenario_file: &Path, args: &[&str]) -> SippRun {
     let dir = tempfile::tempdir().expect("sipp dir");
     let out = Command::new("sipp")
         .arg(target.to_string())
         .arg("-sf")
         .arg(scenario_file)
         .args(["-i", "127.0.0.1", "-p", &free_udp_port().to_string(), "-mp", &free_udp_port_pair().to_string()])
-        .args(["-m", "1", "-timeout", "60s", "-timeout_error", "-nostdin", "-trace_err", "-trace_msg"])
-        .args(extra)
+        .args(["-timeout", "60s", "-timeout_error", "-nostdin", "-trace_err"])
+        .args(args)
         .current_dir(dir.path())
         .stdin(Stdio::null())
         .output()
@@ -234,7 +285,11 @@ pub fn sipp_uac(target: SocketAddr, scenario_file: &Path, extra: &[&str]) -> Sip
         for e in rd.flatten() {
             if let Ok(t) = std::fs::read_to_string(e.path()) {
                 output.push_str(&format!("\n--- {} ---\n", e.file_name().to_string_lossy()));
-                output.push_str(&t[t.len().saturating_sub(20_000)..]);
+                let mut from = t.len().saturating_sub(20_000);
+                while !t.is_char_boundary(from) {
+                    from += 1;
+                }
+                output.push_str(&t[from..]);
             }
         }
     }
@@ -274,4 +329,93 @@ pub fn final_cdr(rt: &Runtime, caller: &str) -> serde_json::Value {
         assert!(Instant::now() < deadline, "no finished call record for {caller}: {body}\n{}", rt.log_text());
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Polls `ok` every 50 ms until it holds; panics naming `what` after `within`.
+pub fn wait_until(what: &str, within: Duration, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One SIPp call (tests/sipp/e2e_call.xml) from `caller` to `number` whose media goes to the
+/// test's RTP phone on `rtp_port`. The call ends when the runtime hangs up (the flow finished),
+/// or the caller hangs up after `hold` without a BYE from the runtime — so `hold` is only the
+/// longest the call may last, not how long it takes.
+pub fn sipp_call(target: SocketAddr, number: &str, caller: &str, rtp_port: u16, hold: Duration) -> SippRun {
+    let hold_ms = hold.as_millis().to_string();
+    let overall = format!("{}s", hold.as_secs() + 30);
+    let port = rtp_port.to_string();
+    sipp_uac(
+        target,
+        &scenario("e2e_call.xml"),
+        &["-s", number, "-key", "caller", caller, "-key", "rtp_port", &port, "-recv_timeout", &hold_ms, "-timeout", &overall],
+    )
+}
+
+/// GET an API path as `token` and parse the JSON answer (panics with the body on non-200).
+pub fn api_json(rt: &Runtime, token: &str, path: &str) -> serde_json::Value {
+    let (code, body) = http_get(rt.http, path, Some(token)).unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    assert_eq!(code, 200, "GET {path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+}
+
+/// Every finished call record (newest first, up to `limit`) through the API.
+pub fn finished_cdrs(rt: &Runtime, token: &str, limit: usize) -> Vec<serde_json::Value> {
+    let v = api_json(rt, token, &format!("/api/v1/cdrs?limit={limit}"));
+    v["items"].as_array().map(|a| a.iter().filter(|c| !c["end"].is_null()).cloned().collect()).unwrap_or_default()
+}
+
+/// GET returning the raw body bytes (recordings' audio), with the status code.
+pub fn http_get_bytes(addr: SocketAddr, path: &str, token: &str) -> std::io::Result<(u16, Vec<u8>)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n")?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let code = std::str::from_utf8(raw.get(9..12).unwrap_or(b"000")).ok().and_then(|c| c.parse().ok()).unwrap_or(0);
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4).unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = raw[split..].to_vec();
+    if !head.contains("transfer-encoding: chunked") {
+        return Ok((code, body));
+    }
+    let (mut out, mut rest) = (Vec::new(), &body[..]);
+    while let Some(i) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&rest[..i]).ok().and_then(|h| usize::from_str_radix(h.trim(), 16).ok()).unwrap_or(0);
+        if size == 0 || rest.len() < i + 2 + size {
+            break;
+        }
+        out.extend_from_slice(&rest[i + 2..i + 2 + size]);
+        rest = rest.get(i + 4 + size..).unwrap_or(&[]);
+    }
+    Ok((code, out))
+}
+
+/// 16-bit PCM samples of a WAV file's `data` chunk (any header layout), or `None`.
+pub fn wav_samples(wav: &[u8]) -> Option<Vec<i16>> {
+    if wav.get(0..4)? != b"RIFF" || wav.get(8..12)? != b"WAVE" {
+        return None;
+    }
+    let mut at = 12;
+    while at + 8 <= wav.len() {
+        let id = &wav[at..at + 4];
+        let len = u32::from_le_bytes(wav[at + 4..at + 8].try_into().ok()?) as usize;
+        let body = wav.get(at + 8..(at + 8 + len).min(wav.len()))?;
+        if id == b"data" {
+            return Some(body.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect());
+        }
+        at += 8 + len + (len & 1);
+    }
+    None
+}
+
+/// The notifications a stopped runtime left queued in its store (read from disk after exit:
+/// the API has no notification listing).
+pub fn notifications_in(data: &Path) -> Vec<courtyard_orders::Notification> {
+    let store = courtyard_store::Store::open(&data.join("db")).expect("open the stopped runtime's store");
+    store.list::<courtyard_orders::Notification>(|_| true, 0, usize::MAX).expect("list notifications").items
 }

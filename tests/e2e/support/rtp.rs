@@ -3,7 +3,8 @@
 //! records what the runtime sends, and sends RFC 4733 telephone-events.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,10 @@ pub struct Phone {
     stop: Arc<AtomicBool>,
     seq: Arc<Mutex<(u16, u32)>>,
     started: Instant,
+    /// Caller audio waiting to be sent (20 ms PCMU frames) instead of silence.
+    outgoing: Arc<Mutex<VecDeque<[u8; 160]>>>,
+    /// The SSRC of what this phone sends (a test may change it mid-call).
+    ssrc: Arc<AtomicU32>,
 }
 
 const SSRC: u32 = 0x1234_5678;
@@ -54,6 +59,8 @@ impl Phone {
             stop: Arc::default(),
             seq: Arc::new(Mutex::new((1000, 0))),
             started: Instant::now(),
+            outgoing: Arc::default(),
+            ssrc: Arc::new(AtomicU32::new(SSRC)),
         };
         phone.spawn_receiver();
         phone.spawn_silence_sender();
@@ -93,18 +100,24 @@ impl Phone {
         });
     }
 
-    /// Like a phone: 20 ms PCMU frames of silence to the runtime once its address is known.
+    /// Like a phone: 20 ms PCMU frames to the runtime once its address is known — silence, or
+    /// the audio queued by [`Phone::speak`].
     fn spawn_silence_sender(&self) {
         let (sock, remote, stop, seq) = (self.sock.clone(), self.remote.clone(), self.stop.clone(), self.seq.clone());
+        let (outgoing, ssrc) = (self.outgoing.clone(), self.ssrc.clone());
         std::thread::spawn(move || {
             let mut next = Instant::now();
+            let mut talking = false;
             while !stop.load(Ordering::Relaxed) {
                 next += Duration::from_millis(20);
                 if let Some(to) = *remote.lock().unwrap() {
+                    let frame = outgoing.lock().unwrap().pop_front();
+                    let marker = frame.is_some() && !talking;
+                    talking = frame.is_some();
                     let mut s = seq.lock().unwrap();
                     s.0 = s.0.wrapping_add(1);
                     s.1 = s.1.wrapping_add(160);
-                    let pkt = rtp(0, false, s.0, s.1, &[0xffu8; 160]);
+                    let pkt = rtp_ssrc(0, marker, s.0, s.1, ssrc.load(Ordering::Relaxed), &frame.unwrap_or([0xffu8; 160]));
                     drop(s);
                     let _ = sock.send_to(&pkt, to);
                 }
@@ -149,7 +162,7 @@ impl Phone {
                 s.0 = s.0.wrapping_add(1);
                 s.0
             };
-            let _ = self.sock.send_to(&rtp(101, i == 0, seq, ts, &payload), to);
+            let _ = self.sock.send_to(&rtp_ssrc(101, i == 0, seq, ts, self.ssrc.load(Ordering::Relaxed), &payload), to);
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -170,9 +183,91 @@ impl Phone {
 
     /// Seconds of speech-like audio (20 ms frames whose RMS is above a quiet-room level).
     pub fn speech_seconds(&self) -> f64 {
-        let audio = self.audio();
-        let frames = audio.chunks(160).filter(|f| rms(f) > 300.0).count();
-        frames as f64 * 0.02
+        speech_seconds_of(&self.audio())
+    }
+
+    /// When the last speech-like packet arrived (relative to the phone's start), if any.
+    pub fn last_speech_at(&self) -> Option<Duration> {
+        let rx = self.received.lock().unwrap();
+        rx.iter()
+            .rev()
+            .find(|p| {
+                let samples: Vec<i16> = match p.pt {
+                    0 => p.payload.iter().map(|b| ulaw_decode(*b)).collect(),
+                    8 => p.payload.iter().map(|b| alaw_decode(*b)).collect(),
+                    _ => return false,
+                };
+                rms(&samples) > SPEECH_RMS
+            })
+            .map(|p| p.at)
+    }
+
+    /// Waits until the runtime has said at least `min_speech` more seconds of speech than
+    /// `since` (a [`Phone::speech_seconds`] reading) and then stayed quiet for `quiet` — the
+    /// prompt is over and the flow waits for the caller. Returns the speech seconds then, or
+    /// `None` on timeout.
+    pub fn wait_prompt_end(&self, since: f64, min_speech: f64, quiet: Duration, within: Duration) -> Option<f64> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            let now = self.speech_seconds();
+            if now >= since + min_speech
+                && let Some(last) = self.last_speech_at()
+                && self.started.elapsed().saturating_sub(last) >= quiet
+            {
+                return Some(now);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Talks: queues 8 kHz samples to be sent as 20 ms PCMU frames (instead of silence) at the
+    /// phone's normal pace; returns how long the speech lasts.
+    pub fn speak(&self, samples: &[i16]) -> Duration {
+        let mut q = self.outgoing.lock().unwrap();
+        let mut frames = 0u64;
+        for chunk in samples.chunks(160) {
+            let mut f = [0xffu8; 160];
+            for (o, s) in f.iter_mut().zip(chunk) {
+                *o = ulaw_encode(*s);
+            }
+            q.push_back(f);
+            frames += 1;
+        }
+        Duration::from_millis(frames * 20)
+    }
+
+    /// Whether queued speech has all been sent.
+    pub fn done_speaking(&self) -> bool {
+        self.outgoing.lock().unwrap().is_empty()
+    }
+
+    /// The runtime's RTP address (known after [`Phone::wait_for_media`]).
+    pub fn remote(&self) -> Option<SocketAddr> {
+        *self.remote.lock().unwrap()
+    }
+
+    /// Sends raw bytes from the phone's RTP socket to the runtime's RTP address (abuse tests).
+    pub fn send_raw(&self, bytes: &[u8]) {
+        let to = self.remote().expect("runtime RTP address unknown: call wait_for_media first");
+        let _ = self.sock.send_to(bytes, to);
+    }
+
+    /// Sends one well-formed RTP packet with the phone's next sequence number and timestamp but
+    /// any payload type and payload (abuse tests: wrong payload type, oversized packets).
+    pub fn send_packet(&self, pt: u8, payload: &[u8]) {
+        let (seq, ts) = {
+            let mut s = self.seq.lock().unwrap();
+            s.0 = s.0.wrapping_add(1);
+            s.1 = s.1.wrapping_add(160);
+            (s.0, s.1)
+        };
+        self.send_raw(&rtp_ssrc(pt, false, seq, ts, self.ssrc.load(Ordering::Relaxed), payload));
+    }
+
+    /// Switches the SSRC of everything sent from now on (a phone restarting its stream).
+    pub fn change_ssrc(&self, ssrc: u32) {
+        self.ssrc.store(ssrc, Ordering::Relaxed);
     }
 
     /// Number of packets received so far.
@@ -195,14 +290,41 @@ pub fn rms(samples: &[i16]) -> f64 {
     (samples.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
 }
 
-fn rtp(pt: u8, marker: bool, seq: u16, ts: u32, payload: &[u8]) -> Vec<u8> {
+/// An RTP packet (version 2, no CSRCs, no extension).
+pub fn rtp_ssrc(pt: u8, marker: bool, seq: u16, ts: u32, ssrc: u32, payload: &[u8]) -> Vec<u8> {
     let mut p = vec![0x80, pt | if marker { 0x80 } else { 0 }];
     p.extend_from_slice(&seq.to_be_bytes());
     p.extend_from_slice(&ts.to_be_bytes());
-    p.extend_from_slice(&SSRC.to_be_bytes());
+    p.extend_from_slice(&ssrc.to_be_bytes());
     p.extend_from_slice(payload);
     p
 }
+
+/// Linear to G.711 µ-law (ITU-T G.711, with the usual bias and clip).
+pub fn ulaw_encode(sample: i16) -> u8 {
+    const BIAS: i32 = 0x84;
+    const CLIP: i32 = 32635;
+    let mut s = i32::from(sample);
+    let sign = if s < 0 {
+        s = -s;
+        0x80
+    } else {
+        0
+    };
+    let s = s.min(CLIP) + BIAS;
+    let exponent = (7 - (s.leading_zeros() as i32 - 17)).clamp(0, 7);
+    let mantissa = (s >> (exponent + 3)) & 0x0f;
+    !(sign | (exponent << 4) as i32 | mantissa) as u8
+}
+
+/// Seconds of speech-like audio in 8 kHz samples (20 ms frames above the quiet-room level), the
+/// measure [`Phone::speech_seconds`] uses, for comparing with synthesized reference audio.
+pub fn speech_seconds_of(samples: &[i16]) -> f64 {
+    samples.chunks(160).filter(|f| rms(f) > SPEECH_RMS).count() as f64 * 0.02
+}
+
+/// RMS above which a 20 ms frame counts as speech rather than silence or line noise.
+pub const SPEECH_RMS: f64 = 300.0;
 
 /// G.711 µ-law to linear (ITU-T G.711).
 pub fn ulaw_decode(b: u8) -> i16 {
@@ -223,4 +345,14 @@ pub fn alaw_decode(b: u8) -> i16 {
     let mantissa = i32::from(a & 0x0f);
     let magnitude = if exponent == 0 { (mantissa << 4) + 8 } else { ((mantissa << 4) + 0x108) << (exponent - 1) };
     (if sign != 0 { magnitude } else { -magnitude }) as i16
+}
+
+#[test]
+fn ulaw_encoding_round_trips_within_quantisation_error() {
+    for x in (-32000i32..32000).step_by(97) {
+        let x = x as i16;
+        let y = ulaw_decode(ulaw_encode(x));
+        let err = (i32::from(x) - i32::from(y)).abs();
+        assert!(err <= (i32::from(x).abs() / 16).max(8), "{x} -> {y}");
+    }
 }
