@@ -23,11 +23,15 @@ struct Uas {
 
 impl Uas {
     fn spawn(scenario_file: &str, calls: u32) -> Uas {
+        Uas::spawn_at(&scenario(scenario_file), free_udp_port(), calls)
+    }
+
+    /// A UAS with any scenario file on a given local port.
+    fn spawn_at(scenario_path: &std::path::Path, port: u16, calls: u32) -> Uas {
         let dir = tempfile::tempdir().expect("sipp dir");
-        let port = free_udp_port();
         let child = Command::new("sipp")
             .arg("-sf")
-            .arg(scenario(scenario_file))
+            .arg(scenario_path)
             .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-mp", &free_udp_port_pair().to_string()])
             .args(["-m", &calls.to_string(), "-nostdin", "-timeout", "60s", "-timeout_error", "-trace_err"])
             .current_dir(dir.path())
@@ -227,4 +231,62 @@ fn campaigns_dial_sipp_trunks_run_the_arrears_flow_and_respect_pacing_retries_ho
         assert_eq!(code, 0, "SIPp {name} UAS: {logs}");
     }
     eprintln!("campaign e2e: 3 campaigns, 5 attempts over SIPp trunks in {:.1} s", elapsed.as_secs_f64());
+}
+
+/// Click-to-call: the agent's registered phone (SIPp) rings first and answers, then the number is
+/// dialled through the trunk (SIPp), the legs are bridged, and when the callee hangs up the
+/// runtime ends the agent's leg; the outbound CDR names the agent and the origin.
+#[test]
+fn click_to_call_rings_the_agent_first_then_dials_the_number_and_bridges() {
+    let callee = Uas::spawn("campaign-callee-hangup.xml", 1);
+    let extra_dir = tempfile::tempdir().expect("tempdir");
+    let extra = extra_dir.path().join("trunk.toml");
+    std::fs::write(&extra, format!("[[trunk]]\nname = \"carrier\"\nhost = \"{}\"\ncaller_id = \"4008123456\"\n", callee.addr))
+        .expect("write extra config");
+    let rt = Runtime::start_demo_with(&["--config-extra", &extra.to_string_lossy()]);
+    let token = rt.admin_token();
+
+    // The agent's phone registers from a port, then answers INVITEs on that same port.
+    let phone_port = free_udp_port();
+    let console_sipp = crate::support::repo_root().join("tests/console/sipp");
+    let reg = Command::new("sipp")
+        .arg(rt.sip.to_string())
+        .arg("-sf")
+        .arg(console_sipp.join("agent-register.xml"))
+        .args(["-s", "8001", "-au", "8001", "-ap", "demo8001", "-i", "127.0.0.1", "-p", &phone_port.to_string()])
+        .args(["-m", "1", "-nostdin", "-timeout", "15s", "-timeout_error"])
+        .current_dir(extra_dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run sipp");
+    assert_eq!(reg.status.code(), Some(0), "agent REGISTER: {}", String::from_utf8_lossy(&reg.stdout));
+    let phone = Uas::spawn_at(&console_sipp.join("agent-phone.xml"), phone_port, 1);
+    std::thread::sleep(Duration::from_millis(300)); // SIPp binds its port
+
+    let (code, body) = post(&rt, &token, "/api/v1/calls/originate", &json!({ "agent_id": "8001", "number": "13800000009" }));
+    assert_eq!(code, 200, "{body}");
+    let call_id = body["call_id"].as_str().expect("call_id").to_string();
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let cdr = loop {
+        let (code, text) = http_request(rt.http, "GET", &format!("/api/v1/cdrs/{call_id}"), Some(&token), None).expect("GET cdr");
+        if code == 200 {
+            let v: Value = serde_json::from_str(&text).expect("cdr json");
+            if !v["end"].is_null() {
+                break v;
+            }
+        }
+        assert!(Instant::now() < deadline, "no finished CDR {call_id}: {code} {text}\n{}", rt.log_text());
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(cdr["direction"], "outbound", "{cdr}");
+    assert_eq!(cdr["called"], "13800000009", "{cdr}");
+    assert_eq!(cdr["agent"], "8001", "{cdr}");
+    assert!(!cdr["answer"].is_null(), "the callee answered: {cdr}");
+    assert_eq!(cdr["vars"]["origin"], "click-to-call", "{cdr}");
+
+    let (code, logs) = callee.finish();
+    assert_eq!(code, 0, "SIPp callee: {logs}");
+    let (code, logs) = phone.finish();
+    assert_eq!(code, 0, "SIPp agent phone: {logs}");
 }
