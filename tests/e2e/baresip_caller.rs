@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::support::baresip::BaresipCaller;
+use crate::support::rtp::speech_seconds_of;
 use crate::support::{Runtime, final_cdr};
 
 #[test]
@@ -38,5 +39,8 @@ fn baresip_caller_navigates_ivr_menu_with_its_own_dtmf() {
         assert!(rest.any(|p| p == node), "IVR path {path:?} lacks {node} (in order): baresip's DTMF did not drive the menu\n{}", caller.phone.log_text());
     }
     assert_ne!(cdr["hangup_side"], "caller", "the flow should have ended the call: {cdr}");
+    // baresip decoded real speech from the runtime's RTP (its own G.711 decoder).
+    let heard = speech_seconds_of(&caller.phone.heard());
+    assert!(heard >= 3.0, "baresip heard only {heard:.1} s of speech");
     assert_eq!(rt.terminate(), Some(0));
 }
