@@ -4,7 +4,8 @@
 //! Why pooling: a call center instantiates one plugin per call, thousands of times a minute; the
 //! pooling allocator pre-reserves instance slots and, with copy-on-write memory images and
 //! keep-resident pages, makes instantiation a few tens of microseconds. A Rust component uses
-//! about three core instances, so the pool holds four core instances per allowed concurrent call.
+//! three core instances and a componentize-py one fourteen, so the pool holds sixteen core
+//! instances per allowed concurrent call (see `CORE_INSTANCES_PER_SLOT`).
 //! The semaphore in front of instantiation turns pool exhaustion into waiting (bounded by
 //! `instance_wait`) instead of an instantiation error.
 
@@ -23,6 +24,13 @@ use crate::stats::FailureCounters;
 
 /// Extra pool slots beyond `max_concurrent_instances`, for canaries during an install.
 const CANARY_HEADROOM: u32 = 4;
+
+/// Core wasm instances reserved per plugin instance slot. A Rust flow instantiates 3 (its module,
+/// the WASI adapter, a shim); a componentize-js flow 4; a componentize-py flow 14 (libc,
+/// libpython, the runtime and bindings libraries, ... are linked as separate core modules). The
+/// pool is sized for the largest so any mix of languages fills `max_concurrent_instances` calls
+/// before it runs out; the reservation is only a counter (instances are allocated on demand).
+const CORE_INSTANCES_PER_SLOT: u32 = 16;
 
 /// Settings of the plugin host (one per process).
 #[derive(Debug, Clone)]
@@ -148,7 +156,7 @@ fn build_engine(config: &HostConfig) -> wasmtime::Result<Engine> {
     let slots = config.max_concurrent_instances.max(1) + CANARY_HEADROOM;
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots)
-        .total_core_instances(slots.saturating_mul(4))
+        .total_core_instances(slots.saturating_mul(CORE_INSTANCES_PER_SLOT))
         .total_memories(slots.saturating_mul(2))
         .total_tables(slots.saturating_mul(4))
         .total_stacks(slots)
