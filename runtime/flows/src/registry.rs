@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::engine::FlowHost;
 use crate::host_api::{CallControl, Services};
 use crate::instance::{CallOutcome, Entry};
+use crate::rollout::{CallPick, Rollout, RolloutInfo};
 use crate::stats::CallCounts;
 use crate::version::{FlowKind, FlowVersion, InstallError, InstallSpec, VersionKey};
 use crate::wit::Target;
@@ -57,6 +58,19 @@ pub enum RegistryError {
         /// The key.
         key: String,
     },
+    /// The version still has calls running, or is the rollout candidate.
+    #[error("version {key} of flow '{flow}' is in use ({why})")]
+    InUse {
+        /// Flow name.
+        flow: String,
+        /// The key.
+        key: String,
+        /// Calls in flight, or "rollout candidate".
+        why: String,
+    },
+    /// A rollout share above 100 %.
+    #[error("rollout percent must be 0–100, not {0}")]
+    BadPercent(u32),
     /// Installing failed (from [`FlowRegistry::deploy`]).
     #[error(transparent)]
     Install(#[from] InstallError),
@@ -92,6 +106,8 @@ pub struct VersionInfo {
     pub active: bool,
     /// The crash-loop breaker rolled this version back.
     pub tripped: bool,
+    /// This version is the rollout candidate: which calls get it.
+    pub rollout: Option<RolloutInfo>,
     /// When it was prepared.
     pub installed_at: SystemTime,
     /// Call counts.
@@ -109,6 +125,7 @@ struct SlotState {
 #[derive(Default)]
 struct FlowSlot {
     active: ArcSwapOption<FlowVersion>,
+    rollout: ArcSwapOption<Rollout>,
     state: Mutex<SlotState>,
 }
 
@@ -171,6 +188,10 @@ impl FlowRegistry {
         }
         st.tripped.retain(|k| k != key);
         slot.active.store(Some(version));
+        // Activating the candidate promotes it: the rollout is over.
+        if slot.rollout.load().as_ref().is_some_and(|r| &r.version.key == key) {
+            slot.rollout.store(None);
+        }
         tracing::info!(flow, version_key = %key, "flow version activated");
         Ok(())
     }
@@ -206,12 +227,49 @@ impl FlowRegistry {
         Ok(to)
     }
 
-    /// Forget an inactive version.
+    /// Start (or change) a staged rollout: `percent` of calls, and every call of `estates`, run
+    /// version `key`; the rest stay on the active version.
+    pub fn set_rollout(&self, flow: &str, key: &VersionKey, percent: u32, estates: Vec<String>) -> Result<(), RegistryError> {
+        if percent > 100 {
+            return Err(RegistryError::BadPercent(percent));
+        }
+        let slot = self.slot(flow)?;
+        let st = slot.state.lock();
+        let version = st
+            .versions
+            .get(key)
+            .cloned()
+            .ok_or_else(|| RegistryError::UnknownVersion { flow: flow.to_string(), key: key.0.clone() })?;
+        if version.kind != FlowKind::Inbound && !estates.is_empty() {
+            return Err(RegistryError::WrongKind { flow: flow.to_string(), kind: version.kind });
+        }
+        tracing::info!(flow, version_key = %key, percent, estates = ?estates, "flow rollout set");
+        slot.rollout.store(Some(Arc::new(Rollout { version, percent: percent as u8, estates })));
+        Ok(())
+    }
+
+    /// End a rollout without promoting the candidate (every call goes back to the active version).
+    pub fn clear_rollout(&self, flow: &str) -> Result<Option<VersionKey>, RegistryError> {
+        let slot = self.slot(flow)?;
+        let _st = slot.state.lock();
+        Ok(slot.rollout.swap(None).map(|r| r.version.key.clone()))
+    }
+
+    /// Forget a version that is neither active, nor the rollout candidate, nor running calls.
     pub fn remove_version(&self, flow: &str, key: &VersionKey) -> Result<(), RegistryError> {
         let slot = self.slot(flow)?;
         let mut st = slot.state.lock();
         if slot.active.load().as_ref().is_some_and(|v| &v.key == key) {
             return Err(RegistryError::Active { flow: flow.to_string(), key: key.0.clone() });
+        }
+        if slot.rollout.load().as_ref().is_some_and(|r| &r.version.key == key) {
+            return Err(RegistryError::InUse { flow: flow.to_string(), key: key.0.clone(), why: "rollout candidate".into() });
+        }
+        if let Some(v) = st.versions.get(key) {
+            let in_flight = v.counts().in_flight;
+            if in_flight > 0 {
+                return Err(RegistryError::InUse { flow: flow.to_string(), key: key.0.clone(), why: format!("{in_flight} calls in flight") });
+            }
         }
         st.versions
             .remove(key)
@@ -236,6 +294,7 @@ impl FlowRegistry {
     pub fn versions(&self, flow: &str) -> Vec<VersionInfo> {
         let Ok(slot) = self.slot(flow) else { return Vec::new() };
         let active = slot.active.load_full().map(|v| v.key.clone());
+        let rollout = slot.rollout.load_full();
         let st = slot.state.lock();
         st.versions
             .values()
@@ -247,6 +306,7 @@ impl FlowRegistry {
                 kind: v.kind,
                 active: active.as_ref() == Some(&v.key),
                 tripped: st.tripped.contains(&v.key),
+                rollout: rollout.as_ref().filter(|r| r.version.key == v.key).map(|r| r.info()),
                 installed_at: v.installed_at,
                 counts: v.counts(),
             })
@@ -254,7 +314,21 @@ impl FlowRegistry {
     }
 
     fn active_of(&self, flow: &str, kind: FlowKind) -> Result<Arc<FlowVersion>, RegistryError> {
-        let version = self.slot(flow)?.active.load_full().ok_or_else(|| RegistryError::NoActiveVersion(flow.to_string()))?;
+        self.version_for(flow, kind, None)
+    }
+
+    /// The version a call runs: the rollout candidate when the call falls in its share, else the
+    /// active version.
+    fn version_for(&self, flow: &str, kind: FlowKind, pick: Option<&CallPick<'_>>) -> Result<Arc<FlowVersion>, RegistryError> {
+        let slot = self.slot(flow)?;
+        if let Some(pick) = pick
+            && let Some(r) = slot.rollout.load_full()
+            && r.version.kind == kind
+            && r.takes(pick)
+        {
+            return Ok(r.version.clone());
+        }
+        let version = slot.active.load_full().ok_or_else(|| RegistryError::NoActiveVersion(flow.to_string()))?;
         if version.kind != kind {
             return Err(RegistryError::WrongKind { flow: flow.to_string(), kind: version.kind });
         }
@@ -268,7 +342,19 @@ impl FlowRegistry {
         call: Arc<dyn CallControl>,
         services: Services,
     ) -> Result<CallReport, RegistryError> {
-        let version = self.active_of(flow, FlowKind::Inbound)?;
+        self.run_inbound_picked(flow, call, services, None).await
+    }
+
+    /// Run an inbound call on the version its [`CallPick`] selects (a staged rollout's candidate
+    /// or the active version).
+    pub async fn run_inbound_picked(
+        &self,
+        flow: &str,
+        call: Arc<dyn CallControl>,
+        services: Services,
+        pick: Option<&CallPick<'_>>,
+    ) -> Result<CallReport, RegistryError> {
+        let version = self.version_for(flow, FlowKind::Inbound, pick)?;
         let (outcome, consecutive) = version.run_call(&self.host, call, services, Entry::HandleCall).await;
         Ok(self.finish(flow, &version, outcome, consecutive))
     }
@@ -303,6 +389,14 @@ impl FlowRegistry {
     fn trip_breaker(&self, flow: &str, version: &Arc<FlowVersion>, consecutive: u32) {
         let Ok(slot) = self.slot(flow) else { return };
         let mut st = slot.state.lock();
+        // A failing rollout candidate ends its rollout; the active version keeps every call.
+        if slot.rollout.load().as_ref().is_some_and(|r| r.version.key == version.key) {
+            slot.rollout.store(None);
+            st.tripped.push(version.key.clone());
+            tracing::error!(flow, version_key = %version.key, consecutive,
+                "crash-loop breaker: rollout candidate failed {consecutive} calls in a row; rollout ended");
+            return;
+        }
         let still_active = slot.active.load().as_ref().is_some_and(|v| v.key == version.key);
         if !still_active {
             return;

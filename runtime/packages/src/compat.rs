@@ -1,11 +1,16 @@
 //! WIT compatibility between a plugin and this host.
 //!
-//! The host implements `courtyard:flow@0.1.x`. WIT changes to a published version are only
-//! additive within a minor line, and a newer minor only adds, so a plugin built against an
-//! **older or equal minor** of the same major still finds everything it imports. A plugin built
-//! against a **newer minor** may import functions this host lacks, and a **different major** is a
-//! different contract: both are refused with the versions named, before anything is compiled.
-//! The patch number is ignored (patches never change the interface).
+//! Compatibility follows semantic versioning exactly as wasmtime's component linker applies it
+//! when it resolves `courtyard:flow/*@x.y.z` imports, so a package accepted here also links:
+//! - from 1.0 on, a **major** line is one contract: a plugin built against the same major and an
+//!   **older or equal minor** finds everything it imports (minors only add);
+//! - before 1.0 (today: `courtyard:flow@0.1.x`), the **minor** is the contract line and the patch
+//!   is the additive step: a plugin built against the same `0.minor` and an older or equal patch
+//!   is accepted.
+//!
+//! A plugin built against a newer additive step may import functions this host lacks, and another
+//! line is another contract: both are refused with the versions named, before anything is
+//! compiled.
 
 use std::fmt;
 use std::str::FromStr;
@@ -63,15 +68,15 @@ pub enum Incompatibility {
         /// The package the plugin names.
         plugin: String,
     },
-    /// Different major version: a different contract.
-    #[error("it targets {WIT_PACKAGE}@{plugin}, a different major version than this host's {WIT_PACKAGE}@{host}; rebuild it against {host}")]
+    /// Another contract line (another major; before 1.0, another minor).
+    #[error("it targets {WIT_PACKAGE}@{plugin}, an incompatible version line with this host's {WIT_PACKAGE}@{host}; rebuild it against {host}")]
     DifferentMajor {
         /// Plugin's version.
         plugin: Version,
         /// Host's version.
         host: Version,
     },
-    /// Newer minor: it may use functions this host does not have.
+    /// A newer additive step (minor; before 1.0, patch): it may use functions this host lacks.
     #[error("it targets {WIT_PACKAGE}@{plugin}, newer than this host's {WIT_PACKAGE}@{host}; upgrade Courtyard or rebuild the plugin against {host}")]
     NewerMinor {
         /// Plugin's version.
@@ -83,10 +88,14 @@ pub enum Incompatibility {
 
 /// Check a plugin's targeted `courtyard:flow` version against the host's.
 pub fn check(plugin: &Version, host: &Version) -> Result<(), Incompatibility> {
-    if plugin.major != host.major {
+    // The contract line: the major from 1.0 on, `0.minor` before (as cargo and wasmtime read it).
+    let line = |v: &Version| if v.major > 0 { (v.major, 0) } else { (0, v.minor) };
+    // The additive step within a line.
+    let step = |v: &Version| if v.major > 0 { v.minor } else { v.patch };
+    if line(plugin) != line(host) {
         return Err(Incompatibility::DifferentMajor { plugin: plugin.clone(), host: host.clone() });
     }
-    if plugin.minor > host.minor {
+    if step(plugin) > step(host) {
         return Err(Incompatibility::NewerMinor { plugin: plugin.clone(), host: host.clone() });
     }
     Ok(())
@@ -109,22 +118,26 @@ mod tests {
     }
 
     #[test]
-    fn older_or_equal_minor_is_accepted_patch_ignored() {
+    fn older_or_equal_additive_steps_are_accepted() {
         assert!(check(&v("0.1.0"), &v("0.1.0")).is_ok());
-        assert!(check(&v("0.1.7"), &v("0.1.0")).is_ok());
-        assert!(check(&v("0.0.3"), &v("0.1.0")).is_ok());
+        assert!(check(&v("0.1.0"), &v("0.1.3")).is_ok());
         assert!(check(&v("1.2.0"), &v("1.4.1")).is_ok());
+        assert!(check(&v("1.4.9"), &v("1.4.1")).is_ok(), "after 1.0 the patch never changes the interface");
     }
 
     #[test]
-    fn newer_minor_and_other_major_are_refused_with_versions() {
-        let e = check(&v("0.2.0"), &v("0.1.0")).unwrap_err();
-        assert!(matches!(e, Incompatibility::NewerMinor { .. }));
-        assert!(e.to_string().contains("0.2.0") && e.to_string().contains("0.1.0"), "{e}");
-        let e = check(&v("1.0.0"), &v("0.1.0")).unwrap_err();
-        assert!(matches!(e, Incompatibility::DifferentMajor { .. }), "{e}");
-        let e = check(&v("1.0.0"), &v("2.0.0")).unwrap_err();
-        assert!(matches!(e, Incompatibility::DifferentMajor { .. }), "{e}");
+    fn newer_steps_and_other_lines_are_refused_with_versions() {
+        let e = check(&v("0.1.4"), &v("0.1.0")).unwrap_err();
+        assert!(matches!(e, Incompatibility::NewerMinor { .. }), "{e}");
+        assert!(e.to_string().contains("0.1.4") && e.to_string().contains("0.1.0"), "{e}");
+        let e = check(&v("1.5.0"), &v("1.4.1")).unwrap_err();
+        assert!(matches!(e, Incompatibility::NewerMinor { .. }), "{e}");
+        // Before 1.0 a minor is a contract line of its own (wasmtime would not link 0.0.x to 0.1.x).
+        for (plugin, host) in [("0.2.0", "0.1.0"), ("0.0.3", "0.1.0"), ("1.0.0", "0.1.0"), ("1.0.0", "2.0.0")] {
+            let e = check(&v(plugin), &v(host)).unwrap_err();
+            assert!(matches!(e, Incompatibility::DifferentMajor { .. }), "{plugin} on {host}: {e}");
+            assert!(e.to_string().contains(plugin) && e.to_string().contains(host), "{e}");
+        }
     }
 
     #[test]

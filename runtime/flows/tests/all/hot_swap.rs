@@ -111,3 +111,77 @@ async fn breaker_does_not_trip_below_the_threshold() {
     assert_eq!(registry.active("desk").unwrap().key, bad.key, "two failures are below the threshold of 3");
     assert_eq!(registry.rollback("desk").unwrap(), good.key);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staged_rollout_splits_calls_by_share_and_estate_and_ends_on_promotion() {
+    use courtyard_flows::CallPick;
+    let registry = Arc::new(FlowRegistry::new(test_host(None)));
+    let stable = registry.deploy(labelled("desk", "alpha")).await.unwrap();
+    let candidate = registry.install(labelled("desk", "beta")).await.unwrap();
+    registry.set_rollout("desk", &candidate.key, 30, vec!["estate-b".into()]).unwrap();
+    assert!(matches!(registry.set_rollout("desk", &candidate.key, 101, vec![]), Err(RegistryError::BadPercent(101))));
+
+    let run = |key: String, estate: Option<&'static str>| {
+        let r = registry.clone();
+        async move {
+            let call = TestCall::new(&key, &["8"]);
+            let pick = CallPick { key: &key, estate };
+            r.run_inbound_picked("desk", dyn_call(&call), Services::unavailable(), Some(&pick)).await.unwrap().version
+        }
+    };
+    // Every call of the named estate runs the candidate.
+    for i in 0..20 {
+        assert_eq!(run(format!("b-{i}"), Some("estate-b")).await, candidate.key);
+    }
+    // Elsewhere about 30 % do, and the same key always lands on the same side.
+    let mut on_candidate = 0;
+    for i in 0..200 {
+        let v = run(format!("a-{i}@host"), Some("estate-a")).await;
+        assert_eq!(v, run(format!("a-{i}@host"), Some("estate-a")).await);
+        if v == candidate.key {
+            on_candidate += 1;
+        } else {
+            assert_eq!(v, stable.key);
+        }
+    }
+    assert!((30..=90).contains(&on_candidate), "{on_candidate} of 200 on the candidate at 30 %");
+    let info = registry.versions("desk");
+    let cand_info = info.iter().find(|v| v.key == candidate.key).unwrap();
+    assert_eq!(cand_info.rollout.as_ref().map(|r| r.percent), Some(30));
+    assert!(!cand_info.active);
+
+    // The candidate cannot be removed while it takes calls; the stable one cannot either (active).
+    assert!(matches!(registry.remove_version("desk", &candidate.key), Err(RegistryError::InUse { .. })));
+    assert!(matches!(registry.remove_version("desk", &stable.key), Err(RegistryError::Active { .. })));
+
+    // Promotion ends the rollout: every call runs the candidate, and the old one can be removed.
+    registry.activate("desk", &candidate.key).unwrap();
+    assert!(registry.versions("desk").iter().all(|v| v.rollout.is_none()));
+    assert_eq!(run("a-1@host".into(), Some("estate-a")).await, candidate.key);
+    registry.remove_version("desk", &stable.key).unwrap();
+    assert_eq!(registry.versions("desk").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_looping_rollout_candidate_ends_its_rollout_not_the_active_version() {
+    use courtyard_flows::CallPick;
+    let registry = Arc::new(FlowRegistry::new(test_host(None)));
+    let stable = registry.deploy(labelled("desk", "alpha")).await.unwrap();
+    let bad = registry.install(InstallSpec::new("desk", "guest-panic", guests::bytes("panic"))).await.unwrap();
+    registry.set_rollout("desk", &bad.key, 0, vec!["estate-b".into()]).unwrap();
+    for i in 0..10 {
+        let key = format!("b-{i}");
+        let call = TestCall::new(&key, &["8"]);
+        let pick = CallPick { key: &key, estate: Some("estate-b") };
+        let _ = registry.run_inbound_picked("desk", dyn_call(&call), Services::unavailable(), Some(&pick)).await.unwrap();
+    }
+    let info = registry.versions("desk");
+    let bad_info = info.iter().find(|v| v.key == bad.key).unwrap();
+    assert!(bad_info.tripped && bad_info.rollout.is_none(), "{bad_info:?}");
+    assert_eq!(registry.active("desk").unwrap().key, stable.key);
+    let key = "b-after".to_string();
+    let call = TestCall::new(&key, &["8"]);
+    let pick = CallPick { key: &key, estate: Some("estate-b") };
+    let report = registry.run_inbound_picked("desk", dyn_call(&call), Services::unavailable(), Some(&pick)).await.unwrap();
+    assert_eq!(report.version, stable.key);
+}

@@ -160,13 +160,14 @@ fn capability_not_granted_is_refused() {
 }
 
 #[test]
-fn wit_newer_minor_is_refused() {
+fn wit_newer_additive_step_is_refused() {
+    // Before 1.0 the patch is the additive step: 0.1.1 may import what a 0.1.0 host lacks.
     let k = fixture::keys();
-    let package = fixture::signed_unchecked(&fixture::manifest(CAPS, "0.2.0"), fixture::component("0.2.0", IFACES), &k.acme);
+    let package = fixture::signed_unchecked(&fixture::manifest(CAPS, "0.1.1"), fixture::component("0.1.1", IFACES), &k.acme);
     let err = verify(&package, &k.trust).unwrap_err();
     match &err {
         RefusedReason::WitIncompatible { why: Incompatibility::NewerMinor { plugin, host }, .. } => {
-            assert_eq!((plugin.to_string(), host.to_string()), ("0.2.0".into(), "0.1.0".into()));
+            assert_eq!((plugin.to_string(), host.to_string()), ("0.1.1".into(), "0.1.0".into()));
         }
         other => panic!("expected NewerMinor, got {other}"),
     }
@@ -174,32 +175,35 @@ fn wit_newer_minor_is_refused() {
 }
 
 #[test]
-fn wit_other_major_is_refused() {
+fn wit_other_version_line_is_refused() {
+    // Another major, and before 1.0 another minor, is another contract (wasmtime would not link it).
     let k = fixture::keys();
-    let package = fixture::signed_unchecked(&fixture::manifest(CAPS, "1.0.0"), fixture::component("1.0.0", IFACES), &k.acme);
-    let err = verify(&package, &k.trust).unwrap_err();
-    assert!(matches!(err, RefusedReason::WitIncompatible { why: Incompatibility::DifferentMajor { .. }, .. }), "{err}");
+    for version in ["1.0.0", "0.2.0"] {
+        let package = fixture::signed_unchecked(&fixture::manifest(CAPS, version), fixture::component(version, IFACES), &k.acme);
+        let err = verify(&package, &k.trust).unwrap_err();
+        assert!(matches!(err, RefusedReason::WitIncompatible { why: Incompatibility::DifferentMajor { .. }, .. }), "{version}: {err}");
+    }
 }
 
 #[test]
 fn manifest_claiming_an_old_version_over_new_imports_is_refused() {
-    // The manifest says 0.1.0 but the component was built against 0.2.0: the imports decide.
+    // The manifest says 0.1.0 but the component was built against 0.1.1: the imports decide.
     let k = fixture::keys();
-    let package = fixture::signed_unchecked(&fixture::manifest(CAPS, "0.1.0"), fixture::component("0.2.0", IFACES), &k.acme);
+    let package = fixture::signed_unchecked(&fixture::manifest(CAPS, "0.1.0"), fixture::component("0.1.1", IFACES), &k.acme);
     let err = verify(&package, &k.trust).unwrap_err();
     match &err {
         RefusedReason::WitIncompatible { what, why: Incompatibility::NewerMinor { .. } } => {
-            assert!(what.contains("@0.2.0"), "{what}");
+            assert!(what.contains("@0.1.1"), "{what}");
         }
         other => panic!("expected NewerMinor on an import, got {other}"),
     }
 }
 
 #[test]
-fn older_minor_on_a_newer_host_is_accepted() {
-    // A host at 0.3 runs plugins built for 0.1.
+fn older_additive_step_on_a_newer_host_is_accepted() {
+    // A host at 0.1.3 runs plugins built for 0.1.0.
     let k = fixture::keys();
-    let policy = InstallPolicy { host_wit: semver::Version::new(0, 3, 0), ..Default::default() };
+    let policy = InstallPolicy { host_wit: semver::Version::new(0, 1, 3), ..Default::default() };
     let v = verify_with(&fixture::signed_package(&k.acme), &k.trust, &policy, Utc::now()).unwrap();
     assert_eq!(v.manifest.wit.version.to_string(), "0.1.0");
 }
