@@ -152,7 +152,10 @@ test('SIPp call: agent goes ready, the screen pops the owner before answer, a wo
     '-s', '4008123400', '-key', 'caller', '13800138000', '-key', 'rtp_port', String(phone.port), '-d', '10000', server.sip]);
   let orderId;
   try {
-    assert.ok(await phone.waitForMedia(20000), `no RTP from the runtime; sipp:\n${caller.out()}\n${server.log().slice(-3000)}`);
+    if (!(await phone.waitForMedia(20000))) {
+      caller.proc.kill('SIGTERM');
+      assert.fail(`no RTP from the runtime; caller SIPp:\n${(await caller.done).out}\nruntime:\n${server.log().slice(-5000)}`);
+    }
     await phone.press('0');
     const popped = await agent.waitForSelector('#pop-status', { timeout: 15000 }).then(() => true, () => false);
     assert.ok(popped, `no screen-pop; events seen: ${JSON.stringify(await agent.evaluate(() => window.courtyardEvents.slice(-10)))}\n${server.log().slice(-3000)}`);
@@ -261,6 +264,7 @@ test('admin uploads a signed ivr-main package in the browser, activates it, then
   for (const c of GRANTS.split(',')) assert.ok(caps.includes(c), `requested capabilities ${caps} lack ${c}`);
   assert.deepEqual((await admin.inputValue('#admin-body input[name=grants]')).split(',').sort(), [...caps].sort());
   assert.equal(await admin.inputValue('#admin-body input[name=flow]'), 'ivr-main');
+  await admin.$eval('#pkg-inspect', n => n.scrollIntoView());
   await shot(admin, '39-admin-package-inspected');
   await admin.check('#admin-body input[name=activate]');
   await admin.click('#admin-body section:last-child button.primary');
@@ -288,15 +292,19 @@ function withCustomSection(bytes, name, text) {
   return Buffer.concat([bytes, Buffer.from([0, ...leb(content.length)]), content]);
 }
 
-/** A UDP port that was free a moment ago (even when `even`, for SIPp's RTP/RTCP pair). */
-async function freeUdpPort(even = false) {
+/** A UDP port that was free a moment ago. With `media`, an even port whose next three are free
+ * too: SIPp binds RTP and RTCP for audio and video from -mp, and fails to start otherwise. */
+async function freeUdpPort(media = false) {
   const dgram = await import('node:dgram');
+  const bind = port => new Promise(r => { const s = dgram.createSocket('udp4'); s.once('error', () => { s.close(); r(null); }); s.bind(port, '127.0.0.1', () => r(s)); });
   for (;;) {
-    const s = dgram.createSocket('udp4');
-    await new Promise(r => s.bind(0, '127.0.0.1', r));
+    const s = await bind(0);
     const p = s.address().port;
-    s.close();
-    if (!even || (p % 2 === 0 && p < 65000)) return p;
+    if (!media) { s.close(); return p; }
+    if (p % 2 !== 0 || p > 65000) { s.close(); continue; }
+    const next = await Promise.all([1, 2, 3].map(i => bind(p + i)));
+    for (const n of [s, ...next]) n?.close();
+    if (next.every(Boolean)) return p;
   }
 }
 
@@ -312,7 +320,7 @@ function startSipp(args) {
     for (const f of readdirSync(dir)) out += `\n--- ${f} ---\n${readFileSync(path.join(dir, f), 'utf8').slice(-5000)}`;
     r({ code, out: out.slice(-8000) });
   }));
-  return { proc: p, done, out: () => out.slice(-4000) };
+  return { proc: p, done, out: () => out.slice(-8000) };
 }
 async function runSipp(args, target) { return startSipp([...args, target]).done; }
 

@@ -13,7 +13,8 @@ let body, charts = [], cdrs = [], range, tab = 'overview';
 
 export function mount(el) {
   const today = new Date(), from = new Date(today.getTime() - 6 * 86400000);
-  const d = x => x.toISOString().slice(0, 10);
+  // The browser's own calendar day (toISOString would give the UTC day: wrong after 16:00 in China).
+  const d = x => `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, '0')}-${String(x.getDate()).padStart(2, '0')}`;
   range = { from: h('input', { type: 'date', id: 'rep-from', value: d(from) }), to: h('input', { type: 'date', id: 'rep-to', value: d(today) }) };
   body = h('div', { id: 'rep-body' });
   el.append(h('div', { class: 'row', style: 'margin-bottom:8px' }, t('rep.range'), range.from, '—', range.to,

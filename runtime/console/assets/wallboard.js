@@ -5,7 +5,7 @@ import { t } from './i18n.js';
 import { api } from './api.js';
 import { h, act, na, table, pct, secs, dur, toast } from './ui.js';
 
-let off, tick, poll, pollOverdue, E = {};
+let off, tick, poll, pollOverdue, refreshSoon, E = {};
 const waiting = new Map();   // call_id -> {call_id, queue, caller, since}
 const agents = new Map();    // agent_id -> {agent_id, name, extension, state, since_ms, call_id}
 let snapshot = null, snapErr = null, log = [];
@@ -31,7 +31,7 @@ export function mount(el, ctx) {
   pollOverdue = setInterval(loadOverdue, 30000);
   loadSnapshot(); loadOverdue(); render();
 }
-export function unmount() { off && off(); clearInterval(tick); clearInterval(poll); clearInterval(pollOverdue); }
+export function unmount() { off && off(); clearInterval(tick); clearInterval(poll); clearInterval(pollOverdue); clearTimeout(refreshSoon); }
 
 async function loadSnapshot() {
   try { applySnapshot(await api('GET', '/api/v1/acd/snapshot')); snapErr = null; }
@@ -57,6 +57,9 @@ function onEvent(ev) {
     }
     case 'lagged': loadSnapshot(); break;
   }
+  // Queue and agent events change the ACD's figures: refresh the snapshot soon (debounced), so
+  // the per-queue counts never lag the live list by a whole polling period.
+  if (/^(call_|offer_|agent_state_changed)/.test(ev.type)) { clearTimeout(refreshSoon); refreshSoon = setTimeout(loadSnapshot, 300); }
   if (ev.type !== 'hello') { log.unshift(ev); log = log.slice(0, 40); }
   render();
 }
