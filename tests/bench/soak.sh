@@ -115,7 +115,12 @@ last = [r for _, r in s[2 * n // 3:]]
 if mid and last:
     a, b = sum(mid) / len(mid), sum(last) / len(last)
     g = (b - a) / a * 100
-    print(f"RSS middle third {a/1024:.0f} MiB, last third {b/1024:.0f} MiB: {g:+.1f}% -> {'FLAT' if abs(g) < 5 else 'NOT FLAT'}")
+    half = s[n // 2:]
+    mt = sum(t for t, _ in half) / len(half); mr = sum(r for _, r in half) / len(half)
+    var = sum((t - mt) ** 2 for t, _ in half) or 1
+    slope = sum((t - mt) * (r - mr) for t, r in half) / var * 60 / 1024
+    print(f"RSS middle third {a/1024:.0f} MiB, last third {b/1024:.0f} MiB: {g:+.1f}% -> {'FLAT (within 5 %)' if abs(g) < 5 else 'NOT FLAT'}; "
+          f"trend over the second half {slope:+.1f} MiB/min")
 EOF
 grep '^RESULT' "$WORK/load.out" | sed 's/"call_ids":null,//'
 python3 -c 'import sys,json; r=json.loads(open(sys.argv[1]).read().split("RESULT ",1)[1]); print("failed calls:", r["failed"], r["failure_reasons"], "of", r["calls"])' "$WORK/load.out"
