@@ -29,6 +29,8 @@ pub struct Shared {
     pub tts: Arc<Tts>,
     /// Installed flows and their versions.
     pub flows: FlowRegistry,
+    /// What operators deployed at run time (persisted packages, active versions, rollouts).
+    pub deployments: crate::deployments::Deployments,
     /// Capabilities granted to plugins.
     pub services: Services,
     /// SIP endpoint (UAS for callers, UAC to agents, registrar).
@@ -165,6 +167,11 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
             .await
             .with_context(|| format!("flow '{}'", f.name))?;
     }
+    // Packages installed, activated or rolled out over the API before a restart come back.
+    let deployments = crate::deployments::Deployments::open(&data)?;
+    for problem in deployments.restore(&flows, &cfg).await {
+        tracing::error!(%problem, "a deployed flow version could not be restored; the configured one serves");
+    }
     let services = crate::services::services(store.clone(), format!("http://{}/pay", cfg.http.listen));
 
     // sip
@@ -248,6 +255,7 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
         store,
         tts,
         flows,
+        deployments,
         services,
         sip: sip.clone(),
         ports,

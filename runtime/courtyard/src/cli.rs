@@ -75,7 +75,8 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::plugin_cli::PluginCommand,
     },
-    /// Plugin author tools.
+    /// Flows: test a plugin with a script; list, install, activate, roll back, roll out and
+    /// uninstall versions on a running node.
     Flow {
         /// What to do with a flow.
         #[command(subcommand)]
@@ -94,6 +95,9 @@ pub enum FlowCommand {
         #[arg(long)]
         script: PathBuf,
     },
+    /// Lifecycle on a running node: list, install, activate, rollback, rollout, uninstall.
+    #[command(flatten)]
+    Remote(crate::flow_remote::RemoteCommand),
 }
 
 /// Runs a parsed command line.
@@ -149,6 +153,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if report.bad.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(3) })
         }
         Command::Plugin { command } => crate::plugin_cli::run(command).await,
+        Command::Flow { command: FlowCommand::Remote(cmd) } => crate::flow_remote::run(cmd).await,
         Command::Flow { command: FlowCommand::Test { wasm, script } } => {
             // A compiled-component cache shared by simulator runs, so a plugin author's script
             // suite compiles each component once.

@@ -11,6 +11,8 @@ mod cli;
 mod config;
 mod console_api;
 mod demo;
+mod deployments;
+mod flow_remote;
 mod flows;
 mod http;
 mod limits;

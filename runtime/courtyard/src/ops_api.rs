@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use courtyard_acd::{RequestedState, Window};
 use courtyard_api::{ApiError, ApiResult, ApiState, AuthUser};
-use courtyard_flows::{FailurePolicy, Grants, InstallSpec, PluginLimits, VersionKey};
+use courtyard_flows::VersionKey;
 use courtyard_store::model::Role;
 use serde::Deserialize;
 
@@ -23,6 +23,8 @@ pub fn router(shared: Arc<Shared>, api: ApiState) -> Router {
         .route("/api/v1/flows", get(list_flows))
         .route("/api/v1/flows/{name}/activate", post(activate))
         .route("/api/v1/flows/{name}/rollback", post(rollback))
+        .route("/api/v1/flows/{name}/rollout", post(start_rollout).delete(end_rollout))
+        .route("/api/v1/flows/{name}/versions/{key}", axum::routing::delete(uninstall))
         .route("/api/v1/plugins/install", post(install_package))
         .route("/api/v1/acd/snapshot", get(acd_snapshot))
         .route("/api/v1/acd/kpis", get(acd_kpis))
@@ -30,6 +32,80 @@ pub fn router(shared: Arc<Shared>, api: ApiState) -> Router {
         .route("/api/v1/acd/agents/{id}/state", post(agent_state))
         .with_state(shared)
         .layer(axum::middleware::from_fn_with_state(api, courtyard_api::auth::require_auth))
+}
+
+/// Persists what the registry now serves; a failure is logged (the live change stands).
+fn record(shared: &Shared) {
+    if let Err(e) = shared.deployments.record(&shared.flows) {
+        tracing::error!(error = %format!("{e:#}"), "deployment state could not be saved; a restart may serve older versions");
+    }
+}
+
+fn registry_error(e: courtyard_flows::RegistryError) -> ApiError {
+    use courtyard_flows::RegistryError as E;
+    let status = match e {
+        E::UnknownFlow(_) | E::UnknownVersion { .. } => StatusCode::NOT_FOUND,
+        E::Active { .. } | E::InUse { .. } => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, e.to_string())
+}
+
+#[derive(Deserialize)]
+struct RolloutRequest {
+    /// Candidate version key.
+    version: String,
+    /// Share of all calls (0–100) for the candidate.
+    #[serde(default)]
+    percent: u32,
+    /// Estates whose every call runs the candidate.
+    #[serde(default)]
+    estates: Vec<String>,
+}
+
+/// Starts or changes a staged rollout (canary by share of calls and/or by estate); promote it
+/// with `activate`, end it with DELETE.
+async fn start_rollout(
+    State(shared): State<Arc<Shared>>,
+    Extension(user): Extension<AuthUser>,
+    Path(name): Path<String>,
+    Json(req): Json<RolloutRequest>,
+) -> ApiResult<Json<serde_json::Value>> {
+    user.require(&[], "roll out flow versions")?;
+    shared
+        .flows
+        .set_rollout(&name, &VersionKey(req.version.clone()), req.percent, req.estates.clone())
+        .map_err(registry_error)?;
+    record(&shared);
+    audit(&shared, &user, "flow.rollout", &name, Some(format!("{} {}% estates {:?}", req.version, req.percent, req.estates))).await;
+    Ok(Json(serde_json::json!({ "flow": name, "candidate": req.version, "percent": req.percent, "estates": req.estates })))
+}
+
+/// Ends a rollout: every call goes back to the active version.
+async fn end_rollout(
+    State(shared): State<Arc<Shared>>,
+    Extension(user): Extension<AuthUser>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    user.require(&[], "end flow rollouts")?;
+    let ended = shared.flows.clear_rollout(&name).map_err(registry_error)?;
+    record(&shared);
+    audit(&shared, &user, "flow.rollout.end", &name, ended.as_ref().map(|k| k.0.clone())).await;
+    Ok(Json(serde_json::json!({ "flow": name, "ended": ended.map(|k| k.0) })))
+}
+
+/// Uninstalls a version nobody uses (not active, not the rollout candidate, no call running on
+/// it); 409 with the reason otherwise.
+async fn uninstall(
+    State(shared): State<Arc<Shared>>,
+    Extension(user): Extension<AuthUser>,
+    Path((name, key)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    user.require(&[], "uninstall flow versions")?;
+    shared.flows.remove_version(&name, &VersionKey(key.clone())).map_err(registry_error)?;
+    record(&shared);
+    audit(&shared, &user, "flow.uninstall", &name, Some(key.clone())).await;
+    Ok(Json(serde_json::json!({ "flow": name, "removed": key })))
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -72,6 +148,7 @@ async fn activate(
         .flows
         .activate(&name, &VersionKey(req.version.clone()))
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    record(&shared);
     audit(&shared, &user, "flow.activate", &name, Some(req.version.clone())).await;
     Ok(Json(serde_json::json!({ "flow": name, "active": req.version })))
 }
@@ -83,6 +160,7 @@ async fn rollback(
 ) -> ApiResult<Json<serde_json::Value>> {
     user.require(&[], "roll back flows")?;
     let key = shared.flows.rollback(&name).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    record(&shared);
     audit(&shared, &user, "flow.rollback", &name, Some(key.0.clone())).await;
     Ok(Json(serde_json::json!({ "flow": name, "active": key.0 })))
 }
@@ -96,6 +174,9 @@ struct InstallQuery {
     /// Activate right after the canary passes.
     #[serde(default)]
     activate: bool,
+    /// Plugin configuration as JSON; by default the configured flow's configuration.
+    #[serde(default)]
+    config: Option<String>,
 }
 
 /// Installs a signed package (the request body) for a flow: verified against the node's trust
@@ -108,36 +189,20 @@ async fn install_package(
     body: Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
     user.require(&[Role::PluginVendor], "install plugins")?;
-    let trust_path = shared.cfg.data.dir.join("trust.toml");
-    let trust = if trust_path.exists() {
-        courtyard_packages::TrustStore::load(&trust_path).map_err(internal)?
-    } else {
-        courtyard_packages::TrustStore::default()
-    };
+    let trust = crate::deployments::trust_store(&shared.cfg.data.dir).map_err(internal)?;
     let refused = |reason: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, reason);
     let verified = courtyard_packages::verify(&body, &trust).map_err(|r| refused(format!("package refused: {r}")))?;
-    let names: Vec<&str> = q.grants.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-    let granted = courtyard_packages::parse_grants(&names).map_err(|e| refused(e.to_string()))?;
-    verified.check_granted(&granted).map_err(|r| refused(format!("package refused: {r}")))?;
-    let grants = Grants::parse(&verified.flow_interfaces()).map_err(|e| refused(e.to_string()))?;
-    let mut spec = InstallSpec::new(q.flow.clone(), verified.manifest.name.clone(), verified.component_bytes.clone());
-    spec.plugin_version = Some(verified.manifest.version.to_string());
-    spec.grants = grants;
-    spec.limits = Some(PluginLimits {
-        memory_bytes: (verified.manifest.memory_mib as usize) << 20,
-        ..PluginLimits::default()
-    });
-    spec.failure_policy = shared
-        .cfg
-        .flows
-        .iter()
-        .find(|f| f.name == q.flow)
-        .map(|f| f.failure.clone())
-        .unwrap_or_else(FailurePolicy::default);
+    let names: Vec<String> = q.grants.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    let spec = crate::deployments::PackageInstall { flow: &q.flow, package: &verified, grants: &names, config_json: q.config.clone() }
+        .spec(&shared.cfg)
+        .map_err(refused)?;
+    let config_json = spec.config_json.clone();
     let version = shared.flows.install(spec).await.map_err(|e| refused(format!("install refused: {e}")))?;
+    shared.deployments.save_package(&q.flow, &version.key, &body, &names, &config_json).map_err(internal)?;
     if q.activate {
         shared.flows.activate(&q.flow, &version.key).map_err(|e| refused(e.to_string()))?;
     }
+    record(&shared);
     audit(
         &shared,
         &user,
@@ -150,7 +215,10 @@ async fn install_package(
         "flow": q.flow,
         "version": version.key.0,
         "plugin": verified.manifest.name,
-        "plugin_version": verified.manifest.version.to_string(),
+        // The installed version's own label: the same component and config packed again under
+        // another manifest version is the version already installed (its key is code + config).
+        "plugin_version": version.plugin_version,
+        "already_installed": version.plugin_version != verified.manifest.version.to_string(),
         "signer": verified.signer.key_id,
         "active": q.activate,
     })))

@@ -1,5 +1,5 @@
 //! Crash and restart of a test runtime on the same data directory (`kill -9`, then start again),
-//! for the crash-recovery test.
+//! for the crash-recovery test; and the orderly stop-and-start an operator does.
 
 use std::process::{Command, Stdio};
 
@@ -13,6 +13,18 @@ impl Runtime {
         let pid = self.child.id();
         let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
         let _ = self.child.wait();
+        self.start_again(extra);
+    }
+
+    /// Stops the runtime the way an operator does (SIGTERM: drain, flush, exit 0), then starts it
+    /// again on the same data directory like [`Runtime::kill9_and_restart`].
+    pub fn restart(&mut self, extra: &[&str]) {
+        let code = self.stop();
+        assert_eq!(code, Some(0), "the runtime did not drain and exit 0; log:\n{}", self.log_text());
+        self.start_again(extra);
+    }
+
+    fn start_again(&mut self, extra: &[&str]) {
         let log = self.data.path().join("courtyard-restarted.log");
         let log_file = std::fs::File::create(&log).expect("log file");
         self.child = Command::new(env!("CARGO_BIN_EXE_courtyard"))

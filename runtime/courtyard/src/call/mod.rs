@@ -34,7 +34,11 @@ impl Shared {
         let mut flow = flow.to_string();
         for _ in 0..MAX_FALLBACKS {
             leg.record.lock().flow = Some(flow.clone());
-            match self.flows.run_inbound(&flow, leg.clone(), self.services.clone()).await {
+            let info = courtyard_flows::CallControl::info(leg.as_ref());
+            // A staged rollout picks its share of calls by Call-ID, or every call of its estates.
+            let estate = self.call_estate(&info.caller, info.estate_id.as_deref());
+            let pick = courtyard_flows::CallPick { key: &info.call_id, estate: estate.as_deref() };
+            match self.flows.run_inbound_picked(&flow, leg.clone(), self.services.clone(), Some(&pick)).await {
                 Ok(report) => {
                     leg.record.lock().plugin_version = Some(format!("{}@{}", report.plugin_version, report.version));
                     match report.outcome {
@@ -72,6 +76,17 @@ impl Shared {
             }
         }
         tracing::error!("fallback flows chained more than {MAX_FALLBACKS} times; ending the call");
+    }
+
+    /// The estate a call belongs to: the route's, else that of the caller's first unit (one
+    /// service number serves many estates; the directory knows where a known caller lives).
+    fn call_estate(&self, caller: &str, route_estate: Option<&str>) -> Option<String> {
+        if let Some(e) = route_estate {
+            return Some(e.to_string());
+        }
+        let residents = self.store.lookup_caller(caller).ok()?;
+        let unit_id = residents.first()?.unit_ids.first()?.clone();
+        self.store.get::<courtyard_store::model::Unit>(&unit_id).ok().flatten().map(|u| u.estate_id)
     }
 
     /// Puts the caller in an ACD queue and waits for the outcome (see [`queue::wait`]).
