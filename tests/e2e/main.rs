@@ -9,6 +9,7 @@ mod crash_recovery;
 mod baresip_caller;
 mod campaign;
 mod demo_service;
+mod deployments;
 mod hot_swap;
 mod ivr_call;
 mod media_abuse;
