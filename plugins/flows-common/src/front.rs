@@ -22,6 +22,9 @@ pub struct FrontConfig {
     pub announcements_intro: String,
     /// Most announcements read.
     pub max_announcements: usize,
+    /// A key press skips the announcements (and counts as the menu choice): regular callers
+    /// have heard them, and three notices can take 40 s.
+    pub announcements_skippable: bool,
 }
 
 impl Default for FrontConfig {
@@ -33,6 +36,7 @@ impl Default for FrontConfig {
             announcements: true,
             announcements_intro: "最新通告:".into(),
             max_announcements: 3,
+            announcements_skippable: true,
         }
     }
 }
@@ -69,7 +73,11 @@ impl Ctx<'_> {
                 for n in notes.iter().take(cfg.max_announcements) {
                     p = p.text(n.as_str()).pause(300);
                 }
-                self.call.say(p)?;
+                if cfg.announcements_skippable {
+                    self.call.say_interruptible(p)?;
+                } else {
+                    self.call.say(p)?;
+                }
             }
         }
         let menu = self.s.menu.clone();
