@@ -25,7 +25,8 @@ fn owner_hears_mandarin_menu_and_navigates_with_rfc4733_digits() {
         sipp_uac(
             sip,
             &scenario("e2e_call.xml"),
-            &["-s", "4008123456", "-key", "caller", "13800138000", "-key", "rtp_port", &port],
+            // ~15 s of call at real time; the caller hangs up after 30 s without a BYE.
+            &["-s", "4008123456", "-key", "caller", "13800138000", "-key", "rtp_port", &port, "-recv_timeout", "30000"],
         )
     });
 
