@@ -27,6 +27,9 @@ pub enum PluginCommand {
         /// Path of the Courtyard plugin SDK the new crate depends on.
         #[arg(long, default_value = "plugin-sdk")]
         sdk: PathBuf,
+        /// Language of the flow: rust, python (componentize-py) or js (componentize-js).
+        #[arg(long, default_value = "rust")]
+        lang: String,
     },
     /// Generate a vendor signing key pair (`<key-id>.key`, `<key-id>.pub`).
     Keygen {
@@ -120,13 +123,14 @@ pub enum TrustCommand {
 /// Runs one `courtyard plugin …` command.
 pub async fn run(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        PluginCommand::New { name, vendor, dir, world, sdk } => {
+        PluginCommand::New { name, vendor, dir, world, sdk, lang } => {
+            let lang: pkg::Lang = lang.parse().map_err(|e: String| anyhow::anyhow!(e))?;
             let world = match world.as_str() {
                 "inbound-flow" | "inbound" => pkg::World::Inbound,
                 "outbound-flow" | "outbound" => pkg::World::Outbound,
                 other => anyhow::bail!("unknown world '{other}' (inbound-flow or outbound-flow)"),
             };
-            let path = pkg::new_plugin(&pkg::ScaffoldOptions { name, vendor, dir, world, sdk_path: sdk })?;
+            let path = pkg::new_plugin_in(&pkg::ScaffoldOptions { name, vendor, dir, world, sdk_path: sdk }, lang)?;
             println!("created {}", path.display());
         }
         PluginCommand::Keygen { key_id, vendor, out } => {

@@ -65,7 +65,7 @@ pub fn new_plugin(options: &ScaffoldOptions) -> Result<PathBuf, PackageError> {
     Ok(root)
 }
 
-fn plugin_toml(o: &ScaffoldOptions) -> String {
+pub(crate) fn plugin_toml(o: &ScaffoldOptions) -> String {
     let (description, capabilities) = match o.world {
         World::Inbound => ("An inbound call flow", r#"["call", "log"]"#),
         World::Outbound => ("An outbound campaign flow", r#"["call", "log"]"#),
