@@ -13,4 +13,5 @@ mod deployments;
 mod hot_swap;
 mod ivr_call;
 mod media_abuse;
+mod orders_api;
 mod plugins;

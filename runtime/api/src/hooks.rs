@@ -1,7 +1,25 @@
 //! Hooks into live call state that only the runtime has (the lead wires them in `courtyard`).
 //! Every hook defaults to "not provided", which the API answers with 503 "not available".
 
+use courtyard_store::model::{OrderState, WorkOrder};
 use futures::future::BoxFuture;
+
+use crate::ApiError;
+
+/// A work-order transition asked for over the API, handed to the runtime's workflow.
+#[derive(Debug, Clone)]
+pub struct OrderTransition {
+    /// Order id.
+    pub id: String,
+    /// Target state.
+    pub to: OrderState,
+    /// Who asks (the API user).
+    pub actor: String,
+    /// Named assignee (dispatch / re-dispatch).
+    pub assignee: Option<String>,
+    /// Note (a cancel's reason).
+    pub note: Option<String>,
+}
 
 /// Live-call features the API exposes but the runtime implements.
 pub trait ApiHooks: Send + Sync + 'static {
@@ -16,6 +34,12 @@ pub trait ApiHooks: Send + Sync + 'static {
     }
     /// Prometheus text for `/metrics`, or `None` when not wired.
     fn metrics(&self) -> Option<String> {
+        None
+    }
+    /// Runs a work-order transition through the runtime's workflow — dispatch by the
+    /// responsibility table with notifications, the 回访 task when an order is done — instead of
+    /// the store's checked transition alone. `None` when not wired.
+    fn order_transition(&self, _t: OrderTransition) -> Option<BoxFuture<'_, Result<WorkOrder, ApiError>>> {
         None
     }
     /// Whether the runtime takes calls (for `/readyz`); defaults to ready.

@@ -20,7 +20,7 @@ mod routes;
 
 pub use auth::{AuthUser, PasswordCost, create_user};
 pub use error::{ApiError, ApiResult};
-pub use hooks::{ApiHooks, NoHooks};
+pub use hooks::{ApiHooks, NoHooks, OrderTransition};
 pub use openapi::openapi_document;
 
 use axum::Json;

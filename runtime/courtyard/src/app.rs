@@ -31,6 +31,8 @@ pub struct Shared {
     pub flows: FlowRegistry,
     /// What operators deployed at run time (persisted packages, active versions, rollouts).
     pub deployments: crate::deployments::Deployments,
+    /// The work-order workflow (dispatch, notifications, SLA, 回访) that API transitions use.
+    pub workflow: Arc<courtyard_orders::Workflow>,
     /// Capabilities granted to plugins.
     pub services: Services,
     /// SIP endpoint (UAS for callers, UAC to agents, registrar).
@@ -147,6 +149,8 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
         Arc::new(courtyard_store::SystemClock(offset)),
     )
     .map_err(|e| anyhow::anyhow!("[orders]: {e}"))?;
+    // API transitions go through the same workflow (see `http::RuntimeHooks::order_transition`).
+    let workflow = orders.workflow();
     // Kept for the life of the process; the background loops stop with it.
     std::mem::forget(orders);
 
@@ -256,6 +260,7 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
         tts,
         flows,
         deployments,
+        workflow,
         services,
         sip: sip.clone(),
         ports,

@@ -57,6 +57,29 @@ impl ApiHooks for RuntimeHooks {
         }))
     }
 
+    fn order_transition(
+        &self,
+        t: courtyard_api::OrderTransition,
+    ) -> Option<BoxFuture<'_, Result<courtyard_store::model::WorkOrder, courtyard_api::ApiError>>> {
+        use axum::http::StatusCode;
+        use courtyard_orders::OrdersError;
+        Some(Box::pin(async move {
+            self.shared
+                .workflow
+                .transition(&t.id, t.to, &t.actor, t.assignee.as_deref(), t.note.as_deref())
+                .await
+                .map_err(|e| match e {
+                    OrdersError::NotFound(m) => courtyard_api::ApiError::new(StatusCode::NOT_FOUND, format!("not found: {m}")),
+                    OrdersError::Invalid(m) if m.starts_with("illegal transition") => courtyard_api::ApiError::new(StatusCode::CONFLICT, m),
+                    OrdersError::Invalid(m) => courtyard_api::ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
+                    other => {
+                        tracing::error!(error = %other, "work-order transition failed");
+                        courtyard_api::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string())
+                    }
+                })
+        }))
+    }
+
     fn recording_control(&self, call_id: &str, pause: bool) -> Option<BoxFuture<'_, Result<(), String>>> {
         let call_id = call_id.to_string();
         Some(Box::pin(async move {

@@ -97,7 +97,17 @@ pub(crate) async fn transition(
     if to == OrderState::Cancelled {
         u.require(MANAGERS, "cancel work orders")?;
     }
-    let o = st.store.transition_order(&id, to, &u.username, t.assignee.as_deref(), t.note.as_deref()).await?;
+    let wired = st.hooks.order_transition(crate::OrderTransition {
+        id: id.clone(),
+        to,
+        actor: u.username.clone(),
+        assignee: t.assignee.clone(),
+        note: t.note.clone(),
+    });
+    let o = match wired {
+        Some(fut) => fut.await?,
+        None => st.store.transition_order(&id, to, &u.username, t.assignee.as_deref(), t.note.as_deref()).await?,
+    };
     audit(&st, &u.username, "order.transition", &id, Some(to.as_str().into())).await;
     Ok(respond(&u, &o))
 }
