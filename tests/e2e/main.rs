@@ -15,3 +15,4 @@ mod ivr_call;
 mod media_abuse;
 mod orders_api;
 mod plugins;
+mod polyglot;

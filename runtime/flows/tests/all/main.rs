@@ -7,4 +7,5 @@ mod cache;
 mod containment;
 mod hot_swap;
 mod install;
+mod polyglot;
 mod simulator;

@@ -1,4 +1,3 @@
-//! NOT YET BUILT: move to runtime/flows/examples/ (it then builds with `cargo test -p courtyard-flows`).
 //! Benchmark (not a test): the same flow (bill-lookup) as a Rust, a Python (componentize-py) and a
 //! JavaScript (componentize-js) component on the same host. Prints per component: size, install
 //! time (compile + canary), instantiate + first host call (median/p99), simulated calls/s through
