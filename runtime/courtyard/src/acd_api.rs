@@ -49,11 +49,6 @@ fn unprocessable(msg: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, msg.into())
 }
 
-async fn audit(shared: &Shared, user: &AuthUser, action: &str, target: &str, detail: Option<String>) {
-    if let Err(e) = shared.store.audit(&user.username, action, target, detail).await {
-        tracing::error!(error = %e, action, "audit entry could not be written");
-    }
-}
 
 #[derive(Deserialize)]
 struct SuperviseBody {
@@ -77,7 +72,7 @@ async fn supervise(
         Err(e) => return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
     }
     let call_id = shared.agent_calls.by_agent(&req.agent_id).map(|c| c.call_id.clone()).unwrap_or_default();
-    audit(&shared, &user, "call.supervise", &req.agent_id, Some(format!("{:?} by {} on {call_id}", req.mode, req.supervisor_extension))).await;
+    shared.audit(&user.username, "call.supervise", &req.agent_id, Some(format!("{:?} by {} on {call_id}", req.mode, req.supervisor_extension))).await;
     Ok(Json(serde_json::json!({ "call_id": call_id })))
 }
 
@@ -144,7 +139,7 @@ async fn transfer(
     };
     result.map_err(|e| ApiError::new(StatusCode::CONFLICT, e))?;
     let action = if req.attended { "call.consult" } else { "call.transfer" };
-    audit(&shared, &user, action, &call_id, Some(shown.clone())).await;
+    shared.audit(&user.username, action, &call_id, Some(shown.clone())).await;
     Ok(Json(serde_json::json!({ "ok": true, "call_id": call_id, "target": shown, "attended": req.attended })))
 }
 
@@ -164,7 +159,7 @@ async fn transfer_step(
         other => return Err(ApiError::new(StatusCode::NOT_FOUND, format!("unknown transfer step '{other}' (complete, cancel)"))),
     };
     r.map_err(|e| ApiError::new(StatusCode::CONFLICT, e))?;
-    audit(&shared, &user, &format!("call.transfer.{step}"), &call_id, None).await;
+    shared.audit(&user.username, &format!("call.transfer.{step}"), &call_id, None).await;
     Ok(Json(serde_json::json!({ "ok": true })))
 }
 
@@ -219,7 +214,7 @@ async fn wrap_up(
     if wrapping {
         shared.acd.set_state(&req.agent_id, RequestedState::Ready).await.map_err(|e| unprocessable(e.to_string()))?;
     }
-    audit(&shared, &user, "call.wrap-up", &call_id, Some(format!("{} {}", req.agent_id, req.code))).await;
+    shared.audit(&user.username, "call.wrap-up", &call_id, Some(format!("{} {}", req.agent_id, req.code))).await;
     Ok(Json(serde_json::json!({ "call_id": call_id, "code": req.code, "wrap_up_ended": wrapping })))
 }
 

@@ -56,6 +56,14 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Writes an audit-log entry for an operator's, agent's or plugin's action; a store failure
+    /// is logged, never fails the action (it has already happened).
+    pub async fn audit(&self, actor: &str, action: &str, target: &str, detail: Option<String>) {
+        if let Err(e) = self.store.audit(actor, action, target, detail).await {
+            tracing::error!(error = %e, action, "audit entry could not be written");
+        }
+    }
+
     /// The route for a called number.
     pub fn route(&self, called: &str) -> Option<RouteEntry> {
         self.routes.get(called).cloned()

@@ -20,30 +20,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::app::Shared;
+use crate::ops_api::internal;
 
-/// State of the console routes: the node, and a workflow view for the SLA overview (the running
-/// workflow's loops are elsewhere; this one only reads the escalation log).
+/// State of the console routes: the node (its running work-order workflow answers the SLA
+/// overview).
 #[derive(Clone)]
 struct ConsoleApi {
     shared: Arc<Shared>,
-    orders: Option<Arc<courtyard_orders::Workflow>>,
 }
 
 /// The console's runtime routes, authenticated by the API's middleware; also starts the task
 /// that attaches recordings to orders (call inside the tokio runtime).
 pub fn router(shared: Arc<Shared>, api: ApiState) -> Router {
-    let offset = shared.store.now().timezone();
-    let orders = match courtyard_orders::Workflow::new(
-        shared.store.clone(),
-        shared.cfg.orders.clone(),
-        Arc::new(courtyard_store::SystemClock(offset)),
-    ) {
-        Ok(w) => Some(Arc::new(w)),
-        Err(e) => {
-            tracing::warn!(error = %e, "SLA overview unavailable: [orders] did not build");
-            None
-        }
-    };
     spawn_recording_linker(shared.clone());
     Router::new()
         .route("/api/v1/sla/overdue", get(sla_overdue))
@@ -52,12 +40,8 @@ pub fn router(shared: Arc<Shared>, api: ApiState) -> Router {
         .route("/api/v1/plugins/inspect", post(inspect_package))
         .route("/api/v1/recordings/{id}/qa", post(score_recording))
         .route("/api/v1/qa/scores", get(qa_scores))
-        .with_state(ConsoleApi { shared, orders })
+        .with_state(ConsoleApi { shared })
         .layer(axum::middleware::from_fn_with_state(api, courtyard_api::auth::require_auth))
-}
-
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
 
 /// The agent id of a console user (from the user record; agents only).
@@ -68,8 +52,7 @@ fn agent_of(store: &Store, user: &AuthUser) -> Option<String> {
 /// `GET /api/v1/sla/overdue`: open work orders past their SLA, grouped by the highest escalation
 /// level reached (the workflow's own overview).
 async fn sla_overdue(State(st): State<ConsoleApi>) -> ApiResult<Json<Value>> {
-    let wf = st.orders.as_ref().ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the work-order workflow is not configured ([orders])"))?;
-    let o = wf.escalations_overview().map_err(internal)?;
+    let o = st.shared.workflow.escalations_overview().map_err(internal)?;
     Ok(Json(serde_json::to_value(o).map_err(internal)?))
 }
 

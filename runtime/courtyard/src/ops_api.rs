@@ -77,7 +77,7 @@ async fn start_rollout(
         .set_rollout(&name, &VersionKey(req.version.clone()), req.percent, req.estates.clone())
         .map_err(registry_error)?;
     record(&shared);
-    audit(&shared, &user, "flow.rollout", &name, Some(format!("{} {}% estates {:?}", req.version, req.percent, req.estates))).await;
+    shared.audit(&user.username, "flow.rollout", &name, Some(format!("{} {}% estates {:?}", req.version, req.percent, req.estates))).await;
     Ok(Json(serde_json::json!({ "flow": name, "candidate": req.version, "percent": req.percent, "estates": req.estates })))
 }
 
@@ -90,7 +90,7 @@ async fn end_rollout(
     user.require(&[], "end flow rollouts")?;
     let ended = shared.flows.clear_rollout(&name).map_err(registry_error)?;
     record(&shared);
-    audit(&shared, &user, "flow.rollout.end", &name, ended.as_ref().map(|k| k.0.clone())).await;
+    shared.audit(&user.username, "flow.rollout.end", &name, ended.as_ref().map(|k| k.0.clone())).await;
     Ok(Json(serde_json::json!({ "flow": name, "ended": ended.map(|k| k.0) })))
 }
 
@@ -104,19 +104,15 @@ async fn uninstall(
     user.require(&[], "uninstall flow versions")?;
     shared.flows.remove_version(&name, &VersionKey(key.clone())).map_err(registry_error)?;
     record(&shared);
-    audit(&shared, &user, "flow.uninstall", &name, Some(key.clone())).await;
+    shared.audit(&user.username, "flow.uninstall", &name, Some(key.clone())).await;
     Ok(Json(serde_json::json!({ "flow": name, "removed": key })))
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
+/// A 500 carrying the failure's text (store/IO errors behind an API call).
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
 
-async fn audit(shared: &Shared, user: &AuthUser, action: &str, target: &str, detail: Option<String>) {
-    if let Err(e) = shared.store.audit(&user.username, action, target, detail).await {
-        tracing::error!(error = %e, action, "audit entry could not be written");
-    }
-}
 
 /// Every flow with its versions (active, tripped, call counts, failures).
 async fn list_flows(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
@@ -149,7 +145,7 @@ async fn activate(
         .activate(&name, &VersionKey(req.version.clone()))
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     record(&shared);
-    audit(&shared, &user, "flow.activate", &name, Some(req.version.clone())).await;
+    shared.audit(&user.username, "flow.activate", &name, Some(req.version.clone())).await;
     Ok(Json(serde_json::json!({ "flow": name, "active": req.version })))
 }
 
@@ -161,7 +157,7 @@ async fn rollback(
     user.require(&[], "roll back flows")?;
     let key = shared.flows.rollback(&name).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
     record(&shared);
-    audit(&shared, &user, "flow.rollback", &name, Some(key.0.clone())).await;
+    shared.audit(&user.username, "flow.rollback", &name, Some(key.0.clone())).await;
     Ok(Json(serde_json::json!({ "flow": name, "active": key.0 })))
 }
 
@@ -203,9 +199,8 @@ async fn install_package(
         shared.flows.activate(&q.flow, &version.key).map_err(|e| refused(e.to_string()))?;
     }
     record(&shared);
-    audit(
-        &shared,
-        &user,
+    shared.audit(
+        &user.username,
         "plugin.install",
         &q.flow,
         Some(format!("{} {} key {} by {}", verified.manifest.name, verified.manifest.version, version.key, verified.signer.key_id)),
@@ -289,6 +284,6 @@ async fn agent_state(
             ));
         }
     }
-    audit(&shared, &user, "agent.state", &id, Some(req.state.clone())).await;
+    shared.audit(&user.username, "agent.state", &id, Some(req.state.clone())).await;
     Ok(Json(serde_json::json!({ "agent": id, "state": req.state })))
 }

@@ -320,9 +320,7 @@ async fn start_trace(
     let minutes = req.minutes.unwrap_or(10).clamp(1, MAX_TRACE_MINUTES);
     watch().start(number.clone(), call_id.clone(), minutes);
     let target = number.clone().or(call_id.clone()).unwrap_or_default();
-    if let Err(e) = shared.store.audit(&user.username, "sip.trace", &target, Some(format!("{minutes} min"))).await {
-        tracing::error!(error = %e, "audit entry could not be written");
-    }
+    shared.audit(&user.username, "sip.trace", &target, Some(format!("{minutes} min"))).await;
     tracing::info!(number = ?number, call_id = ?call_id, minutes, "SIP trace started");
     Ok(Json(serde_json::json!({ "number": number, "call_id": call_id, "minutes": minutes, "log_target": "courtyard::sip_trace" })))
 }

@@ -77,9 +77,7 @@ pub async fn handle(shared: Arc<Shared>, call: IncomingCall, code: FeatureCode) 
         Ok(()) => tracing::info!(%agent, ?code, "agent state changed by feature code"),
         Err(e) => tracing::info!(%agent, ?code, error = %e, "feature code refused"),
     }
-    if let Err(e) = shared.store.audit(&agent, "agent.feature-code", &agent, Some(format!("{code:?}: {text}"))).await {
-        tracing::error!(error = %e, "audit entry could not be written");
-    }
+    shared.audit(&agent, "agent.feature-code", &agent, Some(format!("{code:?}: {text}"))).await;
 
     let media = match crate::media_rt::open(&shared.ports, shared.cfg.media.threads, MediaConfig::default()).await {
         Ok(m) => m,

@@ -42,11 +42,6 @@ pub fn router(shared: Arc<Shared>, api: ApiState) -> Router {
         .layer(axum::middleware::from_fn_with_state(api, courtyard_api::auth::require_auth))
 }
 
-async fn audit(shared: &Shared, user: &AuthUser, action: &str, target: &str, detail: Option<String>) {
-    if let Err(e) = shared.store.audit(&user.username, action, target, detail).await {
-        tracing::error!(error = %e, action, "audit entry could not be written");
-    }
-}
 
 fn refused(e: CampaignRefused) -> ApiError {
     let status = match e {
@@ -99,11 +94,11 @@ async fn create_campaign(
     let result = campaigns::create(&shared, config, !start).await;
     match result {
         Ok(h) => {
-            audit(&shared, &user, "campaign.create", &id, Some(format!("{total} targets, started: {start}"))).await;
+            shared.audit(&user.username, "campaign.create", &id, Some(format!("{total} targets, started: {start}"))).await;
             Ok((StatusCode::CREATED, Json(json!({ "id": id, "progress": h.progress() }))))
         }
         Err(e) => {
-            audit(&shared, &user, "campaign.create.refused", &id, Some(e.to_string())).await;
+            shared.audit(&user.username, "campaign.create.refused", &id, Some(e.to_string())).await;
             Err(refused(e))
         }
     }
@@ -167,7 +162,7 @@ async fn control_campaign(
         other => return Err(ApiError::not_found(format!("unknown campaign action '{other}' (start, pause, cancel)"))),
     };
     r.map_err(|e| ApiError::new(StatusCode::CONFLICT, e.to_string()))?;
-    audit(&shared, &user, &format!("campaign.{action}"), &id, None).await;
+    shared.audit(&user.username, &format!("campaign.{action}"), &id, None).await;
     Ok(Json(json!({ "id": id, "action": action })))
 }
 
@@ -195,7 +190,7 @@ async fn originate_call(
     let r = originate(&shared, &req.agent_id, &req.number, &user.username, Origin::ClickToCall).await;
     let detail = format!("agent {} → {}", req.agent_id, req.number.escape_debug());
     let call_id = r.map_err(originate_error)?;
-    audit(&shared, &user, "call.originate", &call_id, Some(detail)).await;
+    shared.audit(&user.username, "call.originate", &call_id, Some(detail)).await;
     Ok(Json(json!({ "call_id": call_id })))
 }
 
@@ -218,6 +213,6 @@ async fn call_back(
     let call_id = originate(&shared, &req.agent_id, &m.caller, &user.username, Origin::MissedCallBack(missed_id.clone()))
         .await
         .map_err(originate_error)?;
-    audit(&shared, &user, "call.call-back", &call_id, Some(format!("missed {missed_id}, agent {}", req.agent_id))).await;
+    shared.audit(&user.username, "call.call-back", &call_id, Some(format!("missed {missed_id}, agent {}", req.agent_id))).await;
     Ok(Json(json!({ "call_id": call_id })))
 }

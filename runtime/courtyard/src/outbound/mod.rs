@@ -75,9 +75,7 @@ pub async fn check_destination(shared: &Shared, number: &str, actor: &str) -> Re
         Ok(n) => Ok(n),
         Err(r) => {
             tracing::warn!(%actor, destination = %r.shown, reason = %r.reason, "dial-plan guard refused a destination");
-            if let Err(e) = shared.store.audit(actor, "dial.refused", &r.shown, Some(r.reason.clone())).await {
-                tracing::error!(error = %e, "audit entry could not be written");
-            }
+            shared.audit(actor, "dial.refused", &r.shown, Some(r.reason.clone())).await;
             Err(r)
         }
     }
