@@ -12,77 +12,13 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use courtyard_flows::wit::{
-    CallError, CallInfo, CollectEnd, CollectOptions, Collected, Direction, QueueOutcome, RecordOptions, Recording,
-    Segment,
-};
-use courtyard_flows::{CallControl, CallOutcome, FlowHost, FlowRegistry, HostConfig, InstallSpec, Services};
+use courtyard_flows::{CallOutcome, FlowHost, FlowRegistry, HostConfig, InstallSpec, Services};
 use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 
-/// A caller that answers instantly: presses the queued digits, optionally waits at a gate.
-struct FastCall {
-    digits: Mutex<VecDeque<&'static str>>,
-    gate: Option<Arc<Semaphore>>,
-}
-
-#[async_trait]
-impl CallControl for FastCall {
-    fn info(&self) -> CallInfo {
-        CallInfo {
-            call_id: "bench".into(),
-            caller: "13800138000".into(),
-            called: "4008123456".into(),
-            direction: Direction::Inbound,
-            estate_id: None,
-            language: "zh".into(),
-        }
-    }
-    async fn answer(&self) -> Result<(), CallError> {
-        Ok(())
-    }
-    async fn say(&self, _: &[Segment], _: bool) -> Result<(), CallError> {
-        Ok(())
-    }
-    async fn collect(&self, _: &[Segment], _: &CollectOptions) -> Result<Collected, CallError> {
-        if let Some(g) = &self.gate {
-            g.acquire().await.map_err(|_| CallError::Hangup)?.forget();
-        }
-        match self.digits.lock().pop_front() {
-            Some(d) => Ok(Collected { digits: d.into(), ended_by: CollectEnd::MaxDigits }),
-            None => Err(CallError::Hangup),
-        }
-    }
-    async fn record(&self, _: &RecordOptions) -> Result<Recording, CallError> {
-        Ok(Recording { id: "r".into(), duration_ms: 0 })
-    }
-    async fn transfer(&self, _: &str) -> Result<(), CallError> {
-        Ok(())
-    }
-    async fn enqueue(&self, _: &str, _: u32) -> Result<QueueOutcome, CallError> {
-        Ok(QueueOutcome::Timeout)
-    }
-    async fn hangup(&self) {}
-    async fn set_var(&self, _: &str, _: &str) {}
-    async fn get_var(&self, _: &str) -> Option<String> {
-        None
-    }
-    async fn mark(&self, _: &str) {}
-}
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
-        .map(|pages| pages * 4)
-        .unwrap_or(0)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{FastCall, percentile, rss_kib};
 
 /// Digits of one call: building 1#, entrance 2#, room 3#; then every service is unavailable.
 const DIGITS: [&str; 3] = ["1", "2", "3"];
