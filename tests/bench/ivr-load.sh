@@ -15,7 +15,14 @@
 #                        menu  = ivr-menu: the same menu with no lookup at all (key 4).
 #                        Comparing CPU per call of bills/main against menu at the same N gives
 #                        the cost of the business logic.
-#        MEDIA_THREADS (0)      >0 runs RTP on its own tokio runtime ([media] threads)
+#        MEDIA_THREADS (default: the config's, half the CPUs)  [media] threads; 0 = RTP on the
+#                               main runtime
+#        MEDIA_PRIORITY (high)  [media] priority: normal | high | realtime
+#        GEN_NICE (0)           nice value of the load generator. On a one-machine bench the
+#                               generator competes with the runtime for the same CPUs; 19 stands
+#                               in for callers on other machines (the runtime's send-lateness
+#                               figures then measure the runtime, but the generator's own
+#                               INVITE→audio and rx-gap figures get worse: it is starved).
 #        CARGO_TARGET_DIR honoured.
 # Prints one table row per step; the exact command is in the header it prints.
 set -uo pipefail
@@ -26,7 +33,9 @@ SECS=${SECONDS_PER_STEP:-30}
 HOLD=${HOLD:-6}
 DIGIT_AT=${DIGIT_AT:-2.5}
 MODES=${MODES:-main}
-MEDIA_THREADS=${MEDIA_THREADS:-0}
+MEDIA_THREADS=${MEDIA_THREADS:-auto}
+MEDIA_PRIORITY=${MEDIA_PRIORITY:-high}
+GEN_NICE=${GEN_NICE:-0}
 TARGET=${CARGO_TARGET_DIR:-target}
 
 # COURTYARD_BIN / IVR_LOAD_BIN: use these binaries instead of building them.
@@ -59,7 +68,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 start_server() { # data_dir -> sets SERVER, SIP, HTTP
   SIP_PORT=$(free_port); HTTP_PORT=$(free_port)
-  COURTYARD_MEDIA_THREADS=$MEDIA_THREADS COURTYARD_LOG=warn "$BIN" demo --hours 24x7 \
+  local mt=(); [ "$MEDIA_THREADS" != auto ] && mt=(COURTYARD_MEDIA_THREADS="$MEDIA_THREADS")
+  env "${mt[@]}" COURTYARD_MEDIA_PRIORITY="$MEDIA_PRIORITY" COURTYARD_LOG=warn "$BIN" demo --hours 24x7 \
     --sip "127.0.0.1:$SIP_PORT" --http "127.0.0.1:$HTTP_PORT" --data "$1" --plugins "$PLUGINS" \
     >"$WORK/server.out" 2>"$WORK/server.log" &
   SERVER=$!
@@ -115,8 +125,8 @@ EOF
 }
 
 echo "# machine: $(nproc) cores; load before start: $(uptime | sed 's/.*load average/load average/')"
-echo "# command: MODES=\"$MODES\" MEDIA_THREADS=$MEDIA_THREADS SECONDS_PER_STEP=$SECS HOLD=$HOLD DIGIT_AT=$DIGIT_AT bash tests/bench/ivr-load.sh ${STEPS[*]}"
-echo "| flow | media rt | N target | N max seen | calls | ok | failed | calls/s | CPU % (2 cores=200) | RSS MiB | RSS KiB/call | INVITE→audio p50/p99 ms | send late p50/p99/p99.9 ms (server) | rx gap dev p99 ms (client) | RTP lost | load avg |"
+echo "# command: MODES=\"$MODES\" MEDIA_THREADS=$MEDIA_THREADS MEDIA_PRIORITY=$MEDIA_PRIORITY GEN_NICE=$GEN_NICE SECONDS_PER_STEP=$SECS HOLD=$HOLD DIGIT_AT=$DIGIT_AT bash tests/bench/ivr-load.sh ${STEPS[*]}"
+echo "| flow | media threads/priority/generator nice | N target | N max seen | calls | ok | failed | calls/s | CPU % (2 cores=200) | RSS MiB | RSS KiB/call | INVITE→audio p50/p99 ms | send late p50/p99/p99.9 ms (server) | rx gap dev p99 ms (client) | RTP lost | load avg |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for mode in $MODES; do
   case $mode in
@@ -130,14 +140,14 @@ for mode in $MODES; do
     start_server "$DATA" || break
     sleep 2
     rss0=$(awk '/VmRSS/{print $2}' /proc/$SERVER/status)
-    line=$("$LOAD" --sip "127.0.0.1:$SIP_PORT" --number $NUMBER --digit $DIGIT --digit-at "$DIGIT_AT" --hold "$HOLD" \
+    line=$(nice -n "$GEN_NICE" "$LOAD" --sip "127.0.0.1:$SIP_PORT" --number $NUMBER --digit $DIGIT --digit-at "$DIGIT_AT" --hold "$HOLD" \
       --concurrent "$n" --seconds "$SECS" --callers "$WORK/callers.txt" --pid "$SERVER" --prefix "load-$mode-$n-$MEDIA_THREADS-" 2>"$WORK/load.err" | grep '^RESULT ' | sed 's/^RESULT //')
     sleep 2 # final CDR writes
     figs=$(step_figures "$DIGIT" "load-$mode-$n-$MEDIA_THREADS-" 2>"$WORK/figs.err" || echo '{}')
     load=$(uptime | sed 's/.*load average: //' | cut -d, -f1)
     stop_server
     if [ -z "$line" ]; then echo "| $mode | $MEDIA_THREADS | $n | load generator failed: $(tail -3 "$WORK/load.err") |"; break; fi
-    row=$(python3 - "$line" "$figs" "$rss0" "$mode" "$MEDIA_THREADS" "$load" <<'EOF'
+    row=$(python3 - "$line" "$figs" "$rss0" "$mode" "$MEDIA_THREADS/$MEDIA_PRIORITY/nice$GEN_NICE" "$load" <<'EOF'
 import json, sys
 r, f = json.loads(sys.argv[1]), json.loads(sys.argv[2] or "{}")
 rss0, mode, mt, load = int(sys.argv[3] or 0), sys.argv[4], sys.argv[5], sys.argv[6]

@@ -215,6 +215,7 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
     let sip_addr = sip.local_addr();
 
     // media
+    crate::media_rt::configure(cfg.media.threads, cfg.media.priority);
     let ports = PortAllocator::new(
         if listen.ip().is_unspecified() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { listen.ip() },
         cfg.media.rtp_port_min..=cfg.media.rtp_port_max,

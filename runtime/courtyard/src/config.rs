@@ -110,13 +110,21 @@ pub struct MediaSection {
     pub rtp_port_min: u16,
     /// Last RTP port.
     pub rtp_port_max: u16,
-    /// Worker threads of a runtime of its own for RTP (0 = share the main runtime).
+    /// Media threads of their own for RTP, each a single-threaded runtime (0 = share the main
+    /// runtime).
     pub threads: usize,
+    /// Scheduling priority of the media threads.
+    pub priority: crate::media_rt::MediaPriority,
 }
 
 impl Default for MediaSection {
     fn default() -> Self {
-        Self { rtp_port_min: 20000, rtp_port_max: 29999, threads: 0 }
+        Self {
+            rtp_port_min: 20000,
+            rtp_port_max: 29999,
+            threads: crate::media_rt::default_threads(),
+            priority: crate::media_rt::MediaPriority::High,
+        }
     }
 }
 
@@ -301,7 +309,7 @@ impl Config {
     }
 
     /// Applies `COURTYARD_SIP_LISTEN`, `COURTYARD_HTTP_LISTEN`, `COURTYARD_DATA_DIR`,
-    /// `COURTYARD_MEDIA_THREADS`.
+    /// `COURTYARD_MEDIA_THREADS`, `COURTYARD_MEDIA_PRIORITY`.
     pub fn apply_env(&mut self) -> Result<(), ConfigError> {
         if let Ok(v) = std::env::var("COURTYARD_SIP_LISTEN") {
             self.sip.listen = v.parse().map_err(|e: std::net::AddrParseError| ConfigError::Env {
@@ -326,6 +334,10 @@ impl Config {
                 value: v.clone(),
                 message: e.to_string(),
             })?;
+        }
+        if let Ok(v) = std::env::var("COURTYARD_MEDIA_PRIORITY") {
+            self.media.priority = crate::media_rt::MediaPriority::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&v))
+                .map_err(|e| ConfigError::Env { var: "COURTYARD_MEDIA_PRIORITY", value: v.clone(), message: e.to_string() })?;
         }
         Ok(())
     }

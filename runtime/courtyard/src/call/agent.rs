@@ -57,7 +57,7 @@ impl SipDialer {
                 tracing::info!(%extension, "agent phone not registered");
                 return RingResult::Unreachable;
             };
-            let media = match MediaSession::open(&ports, MediaConfig::default()).await {
+            let media = match crate::media_rt::open(&ports, MediaConfig::default()).await {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(error = %e, "no RTP port for the agent leg");

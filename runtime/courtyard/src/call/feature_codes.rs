@@ -79,7 +79,7 @@ pub async fn handle(shared: Arc<Shared>, call: IncomingCall, code: FeatureCode) 
     }
     shared.audit(&agent, "agent.feature-code", &agent, Some(format!("{code:?}: {text}"))).await;
 
-    let media = match crate::media_rt::open(&shared.ports, shared.cfg.media.threads, MediaConfig::default()).await {
+    let media = match crate::media_rt::open(&shared.ports, MediaConfig::default()).await {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(error = %e, "no RTP port for the feature-code confirmation");

@@ -58,7 +58,7 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let media = match crate::media_rt::open(&shared.ports, shared.cfg.media.threads, MediaConfig::default()).await {
+    let media = match crate::media_rt::open(&shared.ports, MediaConfig::default()).await {
         Ok(m) => m,
         Err(e) => {
             tracing::error!(error = %e, "no RTP port available");

@@ -146,7 +146,7 @@ impl Trunk {
         }
         tokio::time::sleep(wait).await;
 
-        let media = match MediaSession::open(ports, MediaConfig::default()).await {
+        let media = match crate::media_rt::open(ports, MediaConfig::default()).await {
             Ok(m) => m,
             Err(e) => return DialOutcome::Failed(format!("no RTP port: {e}")),
         };
