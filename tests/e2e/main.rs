@@ -12,6 +12,7 @@ mod demo_service;
 mod deployments;
 mod hot_swap;
 mod ivr_call;
+mod limits_trace;
 mod media_abuse;
 mod orders_api;
 mod plugins;

@@ -22,7 +22,7 @@ async fn start(hooks: Arc<dyn ApiHooks>) -> Server {
     let db = tempfile::tempdir().unwrap();
     let rec_dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(chrono::DateTime::parse_from_rfc3339("2026-11-27T10:00:00+08:00").unwrap()));
-    let store = Arc::new(Store::open_with(db.path(), StoreOptions { clock }).unwrap());
+    let store = Arc::new(Store::open_with(db.path(), StoreOptions { clock, ..StoreOptions::default() }).unwrap());
     for (u, r) in [("admin", Role::Admin), ("sup", Role::Supervisor), ("agent", Role::Agent), ("vendor", Role::PluginVendor)] {
         create_user(&store, u, u, r, PW, PasswordCost::Low).await.unwrap();
     }

@@ -140,7 +140,8 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
     std::fs::create_dir_all(&recordings_dir)?;
 
     // store
-    let store = Arc::new(Store::open(&data.join("db")).with_context(|| format!("cannot open the store in {}", data.display()))?);
+    let store_opts = courtyard_store::StoreOptions { cache_bytes: cfg.data.store_cache_mb * 1024 * 1024, ..Default::default() };
+    let store = Arc::new(Store::open_with(&data.join("db"), store_opts).with_context(|| format!("cannot open the store in {}", data.display()))?);
     let interrupted = store.mark_interrupted_calls(store.now()).await.unwrap_or(0);
     if interrupted > 0 {
         tracing::warn!(interrupted, "calls in progress at the last stop were marked interrupted");

@@ -148,11 +148,13 @@ impl Default for HttpSection {
 pub struct DataSection {
     /// Directory holding the database, recordings, TTS cache and compiled plugins.
     pub dir: PathBuf,
+    /// Most memory (MiB) the database's page cache may hold; a node's RSS levels off with it.
+    pub store_cache_mb: u64,
 }
 
 impl Default for DataSection {
     fn default() -> Self {
-        Self { dir: PathBuf::from("./demo-data") }
+        Self { dir: PathBuf::from("./demo-data"), store_cache_mb: courtyard_store::DEFAULT_CACHE_BYTES / (1024 * 1024) }
     }
 }
 
@@ -309,7 +311,7 @@ impl Config {
     }
 
     /// Applies `COURTYARD_SIP_LISTEN`, `COURTYARD_HTTP_LISTEN`, `COURTYARD_DATA_DIR`,
-    /// `COURTYARD_MEDIA_THREADS`, `COURTYARD_MEDIA_PRIORITY`.
+    /// `COURTYARD_MEDIA_THREADS`, `COURTYARD_MEDIA_PRIORITY`, `COURTYARD_STORE_CACHE_MB`.
     pub fn apply_env(&mut self) -> Result<(), ConfigError> {
         if let Ok(v) = std::env::var("COURTYARD_SIP_LISTEN") {
             self.sip.listen = v.parse().map_err(|e: std::net::AddrParseError| ConfigError::Env {
@@ -335,6 +337,13 @@ impl Config {
                 message: e.to_string(),
             })?;
         }
+        if let Ok(v) = std::env::var("COURTYARD_STORE_CACHE_MB") {
+            self.data.store_cache_mb = v.parse().map_err(|e: std::num::ParseIntError| ConfigError::Env {
+                var: "COURTYARD_STORE_CACHE_MB",
+                value: v.clone(),
+                message: e.to_string(),
+            })?;
+        }
         if let Ok(v) = std::env::var("COURTYARD_MEDIA_PRIORITY") {
             self.media.priority = crate::media_rt::MediaPriority::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&v))
                 .map_err(|e| ConfigError::Env { var: "COURTYARD_MEDIA_PRIORITY", value: v.clone(), message: e.to_string() })?;
@@ -344,6 +353,9 @@ impl Config {
 
     /// Cross-checks routes, flows and queues.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.data.store_cache_mb == 0 {
+            return Err(ConfigError::Invalid("[data] store_cache_mb must be at least 1".into()));
+        }
         if self.media.rtp_port_min >= self.media.rtp_port_max {
             return Err(ConfigError::Invalid(format!(
                 "[media] rtp_port_min {} must be below rtp_port_max {}",

@@ -23,4 +23,4 @@ mod repo;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::StoreError;
-pub use repo::{CallerView, PlainRecord, PurgeReport, Store, StoreOptions};
+pub use repo::{CallerView, DEFAULT_CACHE_BYTES, PlainRecord, PurgeReport, Store, StoreOptions};

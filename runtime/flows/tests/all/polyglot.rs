@@ -14,9 +14,10 @@ use tokio::sync::{Notify, Semaphore};
 use crate::common::{call::TestCall, dyn_call, guests};
 
 /// A compiled-component cache shared by these tests and kept between runs: compiling an
-/// interpreter component takes seconds of CPU, loading it from the cache milliseconds.
+/// interpreter component takes seconds of CPU, loading it from the cache milliseconds. The same
+/// directory as `courtyard flow test` and the e2e runtimes, so `make test` compiles each once.
 fn cache_dir() -> Option<PathBuf> {
-    Some(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("polyglot-component-cache"))
+    Some(std::env::temp_dir().join("courtyard-sim-cache"))
 }
 
 fn example(lang: &str) -> Vec<u8> {

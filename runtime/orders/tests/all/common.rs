@@ -40,7 +40,7 @@ impl Env {
         // dropped; a real restart (new process) does not race it, an in-process reopen can.
         let mut tries = 0;
         loop {
-            let opts = StoreOptions { clock: self.clock.clone() };
+            let opts = StoreOptions { clock: self.clock.clone(), ..StoreOptions::default() };
             match Store::open_with(&self.dir.path().join("db"), opts) {
                 Ok(s) => {
                     self.store = Some(Arc::new(s));

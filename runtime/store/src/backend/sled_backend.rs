@@ -16,10 +16,11 @@ pub struct SledBackend {
 }
 
 impl SledBackend {
-    /// Open (or create) a database directory.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Open (or create) a database directory whose page cache holds at most `cache_bytes`.
+    pub fn open(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(path)
+            .cache_capacity(cache_bytes)
             .mode(sled::Mode::HighThroughput)
             // We issue explicit flushes for durability; the periodic flush only bounds data loss
             // for writes made through non-acknowledging paths.

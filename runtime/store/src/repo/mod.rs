@@ -37,11 +37,17 @@ use std::sync::{Arc, Mutex};
 pub struct StoreOptions {
     /// Time source (tests inject a [`crate::FixedClock`]).
     pub clock: Arc<dyn Clock>,
+    /// Most memory the database's page cache may hold. sled's own default is 1 GiB, which a
+    /// node's RSS grows towards as call records accumulate; an operator sizes it here.
+    pub cache_bytes: u64,
 }
+
+/// Default page-cache bound: 128 MiB keeps a year of a mid-size centre's hot records in memory.
+pub const DEFAULT_CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { clock: Arc::new(SystemClock::default()) }
+        StoreOptions { clock: Arc::new(SystemClock::default()), cache_bytes: DEFAULT_CACHE_BYTES }
     }
 }
 
@@ -64,7 +70,7 @@ impl Store {
 
     /// Open a sled store with options.
     pub fn open_with(dir: &Path, opts: StoreOptions) -> Result<Store, StoreError> {
-        let backend = SledBackend::open(dir)?;
+        let backend = SledBackend::open(dir, opts.cache_bytes)?;
         Ok(Store::with_backend(Arc::new(backend), opts))
     }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 pub fn temp_store() -> (tempfile::TempDir, Store, Arc<FixedClock>) {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(chrono::DateTime::parse_from_rfc3339("2026-11-27T10:00:00+08:00").unwrap()));
-    let store = Store::open_with(dir.path(), StoreOptions { clock: clock.clone() }).unwrap();
+    let store = Store::open_with(dir.path(), StoreOptions { clock: clock.clone(), ..StoreOptions::default() }).unwrap();
     (dir, store, clock)
 }
 
