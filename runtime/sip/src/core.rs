@@ -28,7 +28,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 
 /// Methods we answer (Allow header).
-pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER";
+pub(crate) const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER, REFER";
 
 /// A pending inbound INVITE (until its final response), for CANCEL.
 pub(crate) struct PendingInvite {

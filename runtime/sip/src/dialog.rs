@@ -39,6 +39,14 @@ pub enum DialogEvent {
     Info(char),
     /// The dialog ended for another reason (no ACK for our 200, BYE timed out ...).
     Terminated(String),
+    /// The peer asked us to transfer the call (in-dialog REFER, already answered 202): report
+    /// the outcome with [`Dialog::notify_refer`], or refuse with [`Dialog::decline_refer`].
+    Refer {
+        /// The Refer-To URI (without angle brackets).
+        target: String,
+        /// The Referred-By header value, if sent.
+        referred_by: Option<String>,
+    },
 }
 
 /// Internal dialog state, owned by the endpoint's dialog table.
@@ -108,9 +116,9 @@ impl DialogState {
 /// The runtime's handle on an established call. Dropping it hangs up (sends BYE) if the
 /// call is still up.
 pub struct Dialog {
-    core: Arc<Core>,
-    id: DialogId,
-    call_id: String,
+    pub(crate) core: Arc<Core>,
+    pub(crate) id: DialogId,
+    pub(crate) call_id: String,
     events: mpsc::UnboundedReceiver<DialogEvent>,
     ended: bool,
 }
@@ -397,6 +405,7 @@ pub(crate) fn on_in_dialog(core: &Arc<Core>, req: Arc<Request>, key: ServerKey, 
             drop(dialogs);
             core.respond_new(&req, key, peer, 200, "OK", &[("Allow", ALLOW.into())], b"");
         }
+        "REFER" => crate::refer::on_refer(core, d, &req, key, peer),
         _ => {
             drop(dialogs);
             core.respond_new(&req, key, peer, 501, "Not Implemented", &[("Allow", ALLOW.into())], b"");

@@ -6,7 +6,8 @@
 //!   the fields we route on.
 //! - [`validate`] — RFC 4475/5118 outcomes: accept, answer 4xx/5xx, or drop.
 //! - [`transaction`] — RFC 3261 §17 client/server transactions and timers A–M.
-//! - [`dialog`], [`call`], [`uac`] — UAS and UAC dialogs: answer, re-INVITE, BYE, CANCEL.
+//! - [`dialog`], [`call`], [`uac`] — UAS and UAC dialogs: answer, re-INVITE, BYE, CANCEL;
+//!   [`refer`] — in-dialog REFER (a phone's transfer button) and its NOTIFYs.
 //! - [`registrar`] + [`auth`] — REGISTER with digest (MD5, SHA-256), no user enumeration.
 //! - [`ratelimit`], [`policy`] — pike-style bans; trunk allow-list and caller blacklist.
 //! - [`sdp`] — G.711 + telephone-event offer/answer.
@@ -26,6 +27,7 @@ pub mod framing;
 pub mod message;
 pub mod policy;
 pub mod ratelimit;
+pub mod refer;
 pub mod registrar;
 pub mod sdp;
 pub mod transaction;

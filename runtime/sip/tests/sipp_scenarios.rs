@@ -135,3 +135,14 @@ async fn uac_call_to_a_sipp_phone() {
     let (code, out) = sipp_task.await.unwrap();
     assert_eq!(code, 0, "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_dialog_refer_is_accepted_and_notified() {
+    let (ep, stats) = start_uas(loopback_config()).await;
+    let (code, out) = sipp("refer.xml", ep.local_addr(), &["-s", SERVICE, "-m", "1"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(stats.refers.lock().len(), 1, "exactly the valid REFER reaches the runtime");
+    assert!(stats.refers.lock()[0].starts_with("sip:8003@"), "{:?}", stats.refers.lock());
+    assert!(eventually(|| stats.remote_bye.load(Ordering::SeqCst) == 1).await);
+    assert_eq!(ep.active_dialogs(), 0);
+}

@@ -160,6 +160,7 @@ pub async fn serve(shared: &Arc<Shared>, leg: &CallLeg, mut agent: AgentCall, in
                     _ = leg.ended.cancelled() => Err(String::new()),
                 };
                 hold.stop(leg);
+                super::refer::outcome(leg.call_id(), r.as_ref().map(|_| ()).map_err(String::as_str));
                 r.map(|(call, slot)| {
                     _trunk_slot = slot;
                     call
@@ -256,6 +257,7 @@ pub async fn talk(shared: &Arc<Shared>, leg: &CallLeg, mut agent: AgentCall) -> 
     let mut consult: Option<Consult> = None;
     let mut ringing: Option<(BoxFuture<'static, Result<AgentCall, String>>, oneshot::Sender<Result<(), String>>)> = None;
     let mut hold: Option<Hold> = None;
+    let mut by_phone = false;
     let ended_by = loop {
         tokio::select! {
             _ = leg.ended.cancelled() => break EndedBy::Caller,
@@ -265,6 +267,15 @@ pub async fn talk(shared: &Arc<Shared>, leg: &CallLeg, mut agent: AgentCall) -> 
                     if let Some(a) = n.remote_rtp { agent.media.set_remote(a, super::media_codec(n.codec), n.telephone_event); }
                 }
                 Some(DialogEvent::Info(d)) => { let _ = agent.media.inject_dtmf(d); }
+                Some(DialogEvent::Refer { target, .. }) => {
+                    // The transfer button on the agent's phone (call/refer.rs).
+                    if consult.is_some() || ringing.is_some() { let _ = agent.dialog.notify_refer(491); continue; }
+                    if let Some(t) = super::refer::accept(shared, &agent, &call_id, &target).await {
+                        leg.record.lock().vars.insert("transfer".into(), t.to_string());
+                        by_phone = true;
+                        break EndedBy::Transfer(t);
+                    }
+                }
             },
             ev = async { match consult.as_mut() { Some(c) => c.call.dialog.next_event().await, None => std::future::pending().await } } => {
                 match ev {
@@ -379,6 +390,7 @@ pub async fn talk(shared: &Arc<Shared>, leg: &CallLeg, mut agent: AgentCall) -> 
             leg.record.lock().hangup_side.get_or_insert_with(|| "agent".into());
             agent.media.close().await;
         }
+        EndedBy::Transfer(t) if by_phone => super::refer::finish(agent, &call_id, matches!(t, TransferTarget::Queue(_))),
         EndedBy::Transfer(_) | EndedBy::Handover(_) => agent.release().await,
     }
     ended_by

@@ -114,6 +114,8 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
                             break;
                         }
                         Some(DialogEvent::Info(d)) => { let _ = media.inject_dtmf(d); }
+                        // A caller cannot transfer the IVR (or the agent) away.
+                        Some(DialogEvent::Refer { .. }) => dialog.decline_refer(),
                         Some(DialogEvent::ReInvite(n)) => {
                             // Hold (peer sendonly/inactive) stops our audio; unhold resumes it.
                             if let Some(addr) = n.remote_rtp {

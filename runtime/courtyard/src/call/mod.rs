@@ -9,6 +9,7 @@ pub mod leg;
 pub mod prompt;
 pub mod queue;
 pub mod record;
+pub mod refer;
 
 use std::path::Path;
 use std::sync::Arc;

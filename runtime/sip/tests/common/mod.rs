@@ -22,6 +22,8 @@ pub struct Stats {
     pub reinvites: AtomicUsize,
     pub dtmf: parking_lot::Mutex<String>,
     pub held: AtomicUsize,
+    /// Refer-To targets of in-dialog REFERs (each answered with NOTIFY 100 then 200).
+    pub refers: parking_lot::Mutex<Vec<String>>,
 }
 
 pub fn loopback_config() -> SipConfig {
@@ -71,6 +73,11 @@ pub async fn start_uas(cfg: SipConfig) -> (Endpoint, Arc<Stats>) {
                                 }
                                 DialogEvent::Terminated(_) => break,
                                 DialogEvent::Info(d) => st.dtmf.lock().push(d),
+                                DialogEvent::Refer { target, .. } => {
+                                    st.refers.lock().push(target);
+                                    let _ = dialog.notify_refer(100);
+                                    let _ = dialog.notify_refer(200);
+                                }
                             }
                         }
                     }
