@@ -15,25 +15,35 @@ use serde_json::{Value, json};
 use crate::support::{Runtime, free_udp_port, free_udp_port_pair, http_request, scenario};
 
 /// A SIPp UAS in the background on a known port, answering `calls` calls with `scenario_file`.
-struct Uas {
-    addr: SocketAddr,
+pub(crate) struct Uas {
+    pub(crate) addr: SocketAddr,
     child: Child,
     dir: tempfile::TempDir,
 }
 
 impl Uas {
-    fn spawn(scenario_file: &str, calls: u32) -> Uas {
+    pub(crate) fn spawn(scenario_file: &str, calls: u32) -> Uas {
         Uas::spawn_at(&scenario(scenario_file), free_udp_port(), calls)
+    }
+
+    /// Like [`Uas::spawn`], also writing SIPp's message trace (returned by [`Uas::finish`]).
+    pub(crate) fn spawn_traced(scenario_file: &str, calls: u32) -> Uas {
+        Uas::spawn_with(&scenario(scenario_file), free_udp_port(), calls, &["-trace_msg"])
     }
 
     /// A UAS with any scenario file on a given local port.
     fn spawn_at(scenario_path: &std::path::Path, port: u16, calls: u32) -> Uas {
+        Uas::spawn_with(scenario_path, port, calls, &[])
+    }
+
+    fn spawn_with(scenario_path: &std::path::Path, port: u16, calls: u32, extra: &[&str]) -> Uas {
         let dir = tempfile::tempdir().expect("sipp dir");
         let child = Command::new("sipp")
             .arg("-sf")
             .arg(scenario_path)
             .args(["-i", "127.0.0.1", "-p", &port.to_string(), "-mp", &free_udp_port_pair().to_string()])
             .args(["-m", &calls.to_string(), "-nostdin", "-timeout", "60s", "-timeout_error", "-trace_err"])
+            .args(extra)
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -44,7 +54,7 @@ impl Uas {
     }
 
     /// Waits for SIPp to exit after its calls; returns the exit code and its error log.
-    fn finish(mut self) -> (i32, String) {
+    pub(crate) fn finish(mut self) -> (i32, String) {
         let deadline = Instant::now() + Duration::from_secs(20);
         let code = loop {
             if let Ok(Some(st)) = self.child.try_wait() {
@@ -73,18 +83,18 @@ impl Drop for Uas {
     }
 }
 
-fn api_json(rt: &Runtime, token: &str, path: &str) -> Value {
+pub(crate) fn api_json(rt: &Runtime, token: &str, path: &str) -> Value {
     let (code, body) = http_request(rt.http, "GET", path, Some(token), None).expect("GET");
     assert_eq!(code, 200, "GET {path}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
 }
 
-fn post(rt: &Runtime, token: &str, path: &str, body: &Value) -> (u16, Value) {
+pub(crate) fn post(rt: &Runtime, token: &str, path: &str, body: &Value) -> (u16, Value) {
     let (code, text) = http_request(rt.http, "POST", path, Some(token), Some(&body.to_string())).expect("POST");
     (code, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
-fn campaign(id: &str, trunk: &str, extra: Value) -> Value {
+pub(crate) fn campaign(id: &str, trunk: &str, extra: Value) -> Value {
     let mut c = json!({
         "id": id, "flow": "arrears-reminder", "trunk": trunk, "answer_delay_ms": 300, "ring_timeout_secs": 5,
         "limits": { "max_concurrent": 2, "calls_per_second": 2.0 },
@@ -98,7 +108,7 @@ fn campaign(id: &str, trunk: &str, extra: Value) -> Value {
     c
 }
 
-fn targets(rt: &Runtime, token: &str, id: &str) -> Vec<Value> {
+pub(crate) fn targets(rt: &Runtime, token: &str, id: &str) -> Vec<Value> {
     api_json(rt, token, &format!("/api/v1/campaigns/{id}/targets"))["targets"].as_array().cloned().unwrap_or_default()
 }
 
@@ -114,7 +124,7 @@ fn campaigns_dial_sipp_trunks_run_the_arrears_flow_and_respect_pacing_retries_ho
     let extra_dir = tempfile::tempdir().expect("tempdir");
     let extra = extra_dir.path().join("outbound.toml");
     let trunk = |name: &str, addr: SocketAddr| {
-        format!("[[trunk]]\nname = \"{name}\"\nhost = \"{addr}\"\ncaller_id = \"4008123456\"\nmax_concurrent = 4\ncalls_per_second = 10.0\n")
+        format!("[[trunk]]\nname = \"{name}\"\nhost = \"{addr}\"\ncaller_id = \"4008123456\"\nmax_concurrent = 4\ncalls_per_second = 10.0\noptions_interval_secs = 0\n")
     };
     std::fs::write(
         &extra,
@@ -241,7 +251,7 @@ fn click_to_call_rings_the_agent_first_then_dials_the_number_and_bridges() {
     let callee = Uas::spawn("campaign-callee-hangup.xml", 1);
     let extra_dir = tempfile::tempdir().expect("tempdir");
     let extra = extra_dir.path().join("trunk.toml");
-    std::fs::write(&extra, format!("[[trunk]]\nname = \"carrier\"\nhost = \"{}\"\ncaller_id = \"4008123456\"\n", callee.addr))
+    std::fs::write(&extra, format!("[[trunk]]\nname = \"carrier\"\nhost = \"{}\"\ncaller_id = \"4008123456\"\noptions_interval_secs = 0\n", callee.addr))
         .expect("write extra config");
     let rt = Runtime::start_demo_with(&["--config-extra", &extra.to_string_lossy()]);
     let token = rt.admin_token();

@@ -17,3 +17,4 @@ mod media_abuse;
 mod orders_api;
 mod plugins;
 mod polyglot;
+mod trunks;

@@ -140,6 +140,12 @@ pub fn render(shared: &Shared) -> String {
     counter(&mut out, "courtyard_tts_synthesized_total", "Prompts synthesized by the TTS engine.", t.synthesized);
     counter(&mut out, "courtyard_tts_cache_hits_total", "Prompts served from the TTS cache (memory + disk).", t.memory_hits + t.disk_hits);
     counter(&mut out, "courtyard_tts_recordings_total", "Prompts served from the operator's recordings.", t.recordings);
+    let _ = writeln!(out, "# HELP courtyard_trunk_up Trunk reachable by OPTIONS keep-alive (1 up, 0 down/checking/unprobed).");
+    let _ = writeln!(out, "# TYPE courtyard_trunk_up gauge");
+    for t in shared.outbound.trunks() {
+        let up = t.health.get().state == crate::outbound::health::TrunkState::Up;
+        let _ = writeln!(out, "courtyard_trunk_up{{trunk=\"{}\"}} {}", esc(&t.cfg.name), u8::from(up));
+    }
     render_ops(&mut out, shared);
     out
 }

@@ -252,6 +252,12 @@ fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Client side: whether a WWW-/Proxy-Authenticate value says `stale=true` (our password was
+/// right, only the nonce expired), the one case where answering a repeated challenge makes sense.
+pub fn is_stale(challenge: &str) -> bool {
+    parse_params(challenge).is_some_and(|(_, p)| get(&p, "stale").is_some_and(|v| v.eq_ignore_ascii_case("true")))
+}
+
 /// Client side: builds an Authorization value answering `challenge` (a WWW-/Proxy-Authenticate
 /// value). `None` when the challenge is not a digest challenge we can answer.
 pub fn authorize(challenge: &str, method: &str, uri: &str, user: &str, password: &str) -> Option<String> {
@@ -282,6 +288,13 @@ pub fn authorize(challenge: &str, method: &str, uri: &str, user: &str, password:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_stale_true_marks_a_repeated_challenge_worth_answering() {
+        assert!(is_stale("Digest realm=\"r\", nonce=\"n\", stale=TRUE"));
+        assert!(!is_stale("Digest realm=\"r\", nonce=\"n\", stale=false"));
+        assert!(!is_stale("Digest realm=\"r\", nonce=\"n\""));
+    }
 
     #[test]
     fn rfc2617_md5_vector() {

@@ -193,6 +193,12 @@ impl Endpoint {
         crate::uac::invite(self.core.clone(), inv).await
     }
 
+    /// Sends an OPTIONS keep-alive to `target` (`sip:host:port`); `Ok(None)` when no final
+    /// response came within `within` (trunk health checks).
+    pub async fn options_probe(&self, target: &str, within: Duration) -> Result<Option<crate::probe::ProbeReply>, SipError> {
+        crate::probe::options(self.core.clone(), target, within).await
+    }
+
     /// Number of live dialogs (calls up).
     pub fn active_dialogs(&self) -> usize {
         self.core.dialogs.lock().len()

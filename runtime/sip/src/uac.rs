@@ -331,16 +331,30 @@ async fn run(uac: Uac, tx: mpsc::Sender<CallProgress>, mut cancel_rx: oneshot::R
                 }
                 return;
             }
-            401 | 407 if auth_tries < 2 && !cancel_wanted => {
+            401 | 407 if !cancel_wanted => {
                 let (challenge_h, answer_h) = if code == 401 {
                     ("WWW-Authenticate", "Authorization")
                 } else {
                     ("Proxy-Authenticate", "Proxy-Authorization")
                 };
-                let answer = uac.inv.credentials.as_ref().and_then(|(u, p)| {
-                    resp.headers_named(challenge_h).find_map(|c| auth::authorize(c, "INVITE", &uac.inv.target, u, p))
-                });
-                let Some(answer) = answer else {
+                // RFC 2617 §3.2.1: a second challenge after our answer means the credentials were
+                // refused, unless it says stale=true (only the nonce expired). Re-sending the same
+                // password would just loop, so the call fails with a reason naming the cause.
+                let stale = resp.headers_named(challenge_h).any(auth::is_stale);
+                if auth_tries > 0 && (!stale || auth_tries >= 2) {
+                    let reason = format!("{reason}: the trunk refused our credentials (check the trunk's username and password)");
+                    let _ = tx.send(CallProgress::Failed { status: code, reason }).await;
+                    return;
+                }
+                let Some((user, password)) = uac.inv.credentials.as_ref() else {
+                    let reason = format!("{reason}: the trunk wants digest authentication and no username/password is configured");
+                    let _ = tx.send(CallProgress::Failed { status: code, reason }).await;
+                    return;
+                };
+                let Some(answer) =
+                    resp.headers_named(challenge_h).find_map(|c| auth::authorize(c, "INVITE", &uac.inv.target, user, password))
+                else {
+                    let reason = format!("{reason}: no digest challenge we can answer (MD5 or SHA-256)");
                     let _ = tx.send(CallProgress::Failed { status: code, reason }).await;
                     return;
                 };
@@ -360,7 +374,7 @@ async fn run(uac: Uac, tx: mpsc::Sender<CallProgress>, mut cancel_rx: oneshot::R
 }
 
 /// A/AAAA lookup of the target's host (no SRV/NAPTR: trunks are configured with host:port).
-async fn resolve(target: &str) -> Option<SocketAddr> {
+pub(crate) async fn resolve(target: &str) -> Option<SocketAddr> {
     let u = crate::uri::SipUri::parse(target).ok()?;
     if u.host.is_empty() {
         return None;

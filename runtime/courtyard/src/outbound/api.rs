@@ -3,7 +3,7 @@
 //!
 //! | route | role | what |
 //! |---|---|---|
-//! | `GET /api/v1/trunks` | any | trunks with calls up now |
+//! | `GET /api/v1/trunks` | any | trunks: health (OPTIONS keep-alive), calls up now |
 //! | `POST /api/v1/campaigns` | supervisor | create (and start, unless `"start": false`) a campaign; targets as JSON `targets` and/or CSV `targets_csv` |
 //! | `GET /api/v1/campaigns` | any | progress of every campaign |
 //! | `GET /api/v1/campaigns/{id}` | any | progress (done/total, answered %, per-result counts) |
@@ -59,8 +59,11 @@ async fn list_trunks(State(shared): State<Arc<Shared>>) -> Json<Value> {
         .trunks()
         .iter()
         .map(|t| {
+            let h = t.health.get();
             json!({
-                "name": t.cfg.name, "host": t.cfg.host, "state": "configured",
+                "name": t.cfg.name, "host": t.cfg.host, "state": h.state,
+                "last_checked": h.last_checked, "last_response_code": h.last_response_code, "rtt_ms": h.rtt_ms,
+                "options_interval_secs": t.cfg.options_interval_secs,
                 "active_calls": t.active_calls(), "max_concurrent": t.cfg.max_concurrent,
                 "calls_per_second": t.cfg.calls_per_second,
             })

@@ -15,6 +15,7 @@
 pub mod api;
 pub mod campaigns;
 pub mod guard;
+pub mod health;
 pub mod leg;
 pub mod originate;
 pub mod target_list;
@@ -104,9 +105,10 @@ pub async fn dial_external(
     t.dial(&shared.sip, &shared.ports, shared.rtp_ip(), &number, caller_id, ring_timeout).await
 }
 
-/// Starts the outbound side once the node is up: resumes the campaigns stored as running or
+/// Starts the outbound side once the node is up: the trunks' OPTIONS keep-alives, and resumes the campaigns stored as running or
 /// paused (each on its own task, with its stored progress).
 pub fn start(shared: &Arc<Shared>) {
+    health::start(shared);
     campaigns::resume_stored(shared);
 }
 

@@ -18,6 +18,7 @@ use courtyard_sip::{CallProgress, Endpoint, Negotiated, OutboundCall, OutboundIn
 use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::health::{DOWN_AFTER, HealthCell, TrunkState};
 use crate::call::agent::AgentCall;
 
 /// `[[trunk]]`: a SIP trunk (carrier or PBX) outbound calls are sent to.
@@ -43,6 +44,9 @@ pub struct TrunkConfig {
     /// Most new calls per second (INVITEs are spaced `1 / calls_per_second` apart).
     #[serde(default = "default_cps")]
     pub calls_per_second: f64,
+    /// Seconds between OPTIONS keep-alives (trunk health, see `health.rs`); 0 = off.
+    #[serde(default = "default_options_interval")]
+    pub options_interval_secs: u64,
 }
 
 fn default_max_calls() -> u32 {
@@ -50,6 +54,9 @@ fn default_max_calls() -> u32 {
 }
 fn default_cps() -> f64 {
     5.0
+}
+fn default_options_interval() -> u64 {
+    30
 }
 
 impl TrunkConfig {
@@ -99,6 +106,8 @@ pub struct TrunkSlot(#[allow(dead_code)] OwnedSemaphorePermit);
 pub struct Trunk {
     /// Its configuration.
     pub cfg: TrunkConfig,
+    /// Reachability from the OPTIONS keep-alive.
+    pub health: HealthCell,
     slots: Arc<Semaphore>,
     next_invite: tokio::sync::Mutex<tokio::time::Instant>,
 }
@@ -110,7 +119,8 @@ impl Trunk {
     /// A trunk from its configuration.
     pub fn new(cfg: TrunkConfig) -> Trunk {
         let slots = Arc::new(Semaphore::new(cfg.max_concurrent as usize));
-        Trunk { cfg, slots, next_invite: tokio::sync::Mutex::new(tokio::time::Instant::now()) }
+        let health = HealthCell::new(cfg.options_interval_secs);
+        Trunk { cfg, health, slots, next_invite: tokio::sync::Mutex::new(tokio::time::Instant::now()) }
     }
 
     /// Calls up on this trunk now.
@@ -130,6 +140,12 @@ impl Trunk {
         caller_id: &str,
         ring_timeout: Duration,
     ) -> DialOutcome {
+        if self.health.get().state == TrunkState::Down {
+            return DialOutcome::Failed(format!(
+                "trunk down: '{}' answered none of its last {DOWN_AFTER} OPTIONS keep-alives",
+                self.cfg.name
+            ));
+        }
         let Ok(permit) = self.slots.clone().try_acquire_owned() else {
             return DialOutcome::Failed(format!("trunk '{}' at capacity ({} calls)", self.cfg.name, self.cfg.max_concurrent));
         };
@@ -253,6 +269,7 @@ mod tests {
             caller_id: String::new(),
             max_concurrent: 1,
             calls_per_second: 1.0,
+            options_interval_secs: 0,
         }
     }
 
