@@ -15,6 +15,7 @@ mod ivr_call;
 mod limits_trace;
 mod media_abuse;
 mod orders_api;
+mod phone_transfer;
 mod plugins;
 mod polyglot;
 mod trunks;
