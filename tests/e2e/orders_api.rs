@@ -3,7 +3,7 @@
 //! 二次指派 hands the order to a named chain member, finishing the work books the 回访 (callback)
 //! task, and an illegal step is refused with the reason.
 
-use crate::support::{Runtime, api_json, http_request, notifications_in};
+use crate::support::{Runtime, api_json, http_request};
 
 fn post(rt: &Runtime, token: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
     let (code, text) = http_request(rt.http, "POST", path, Some(token), Some(body)).expect("http");
@@ -12,7 +12,7 @@ fn post(rt: &Runtime, token: &str, path: &str, body: &str) -> (u16, serde_json::
 
 #[test]
 fn api_transitions_dispatch_by_the_responsibility_table_notify_and_book_the_callback() {
-    let mut rt = Runtime::start_demo_with(&["--hours", "24x7"]);
+    let rt = Runtime::start_demo_with(&["--hours", "24x7"]);
     let token = rt.admin_token();
 
     let new = r#"{"category":"repair","estate_id":"xfhy","unit_id":"xfhy-3-2-1502","caller":"13800138000",
@@ -52,8 +52,17 @@ fn api_transitions_dispatch_by_the_responsibility_table_notify_and_book_the_call
         "no callback task for {id}: {callbacks}"
     );
 
-    // The assignees were told: SMS notifications to 赵师傅's phone name the order.
-    rt.stop();
-    let sms: Vec<_> = notifications_in(rt.data.path()).into_iter().filter(|n| n.channel == "sms" && n.to == "13900001003").collect();
-    assert!(sms.iter().any(|n| n.text.contains(&id)), "no dispatch SMS to 赵师傅 for {id}: {sms:?}");
+    // The assignees were told: SMS notifications to 赵师傅's phone name the order, listed by
+    // GET /api/v1/notifications filtered by order and recipient (any phone spelling), newest first.
+    let list = api_json(&rt, &token, &format!("/api/v1/notifications?order_id={id}&to=139-0000-1003&limit=20"));
+    let sms: Vec<&serde_json::Value> =
+        list["items"].as_array().map(|a| a.iter().filter(|n| n["channel"] == "sms").collect()).unwrap_or_default();
+    assert!(!sms.is_empty() && sms.iter().all(|n| n["to"] == "13900001003" && n["order_id"] == id.as_str()), "{list}");
+    assert!(sms.iter().any(|n| n["text"].as_str().is_some_and(|t| t.contains(&id))), "no dispatch SMS to 赵师傅 for {id}: {list}");
+    let all = api_json(&rt, &token, &format!("/api/v1/notifications?order_id={id}"));
+    // RFC 3339 in one offset: the text up to the seconds sorts like the time.
+    let times: Vec<&str> =
+        all["items"].as_array().map(|a| a.iter().filter_map(|n| n["created_at"].as_str()?.get(..19)).collect()).unwrap_or_default();
+    assert!(times.len() >= 2 && times.windows(2).all(|w| w[0] >= w[1]), "newest first: {all}");
+    assert_eq!(api_json(&rt, &token, "/api/v1/notifications?order_id=no-such-order")["total"], 0);
 }

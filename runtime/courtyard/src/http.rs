@@ -21,6 +21,7 @@ pub fn router(shared: Arc<Shared>, recordings_dir: std::path::PathBuf) -> Router
         .merge(crate::console_api::router(shared_for_ops.clone(), state.clone()))
         .merge(crate::trace::router(shared_for_ops.clone(), state.clone()))
         .merge(crate::acd_api::router(shared_for_ops.clone(), state.clone()))
+        .merge(crate::notifications_api::router(shared_for_ops.clone(), state.clone()))
         .merge(crate::ops_api::router(shared_for_ops, state));
     api.clone().merge(courtyard_console::router(events, api))
 }

@@ -18,6 +18,7 @@ mod http;
 mod limits;
 mod media_rt;
 mod metrics;
+mod notifications_api;
 mod ops_api;
 mod outbound;
 mod plugin_cli;
