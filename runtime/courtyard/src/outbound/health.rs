@@ -123,3 +123,26 @@ async fn keep_alive(node: Weak<Shared>, trunk: Arc<Trunk>) {
         tokio::time::sleep_until(started + interval).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_response_is_up_three_silences_in_a_row_are_down() {
+        assert_eq!(HealthCell::new(0).get().state, TrunkState::Configured);
+        let h = HealthCell::new(30);
+        assert_eq!(h.get().state, TrunkState::Checking);
+        h.record(Some((405, Duration::from_millis(7))));
+        let g = h.get();
+        assert_eq!((g.state, g.last_response_code, g.rtt_ms), (TrunkState::Up, Some(405), Some(7)));
+        h.record(None);
+        h.record(None);
+        assert_eq!(h.get().state, TrunkState::Up, "two silences are not yet down");
+        h.record(None);
+        assert_eq!(h.get().state, TrunkState::Down);
+        assert_eq!(h.get().last_response_code, Some(405), "the last response stays visible");
+        h.record(Some((200, Duration::from_millis(3))));
+        assert_eq!((h.get().state, h.get().timeouts), (TrunkState::Up, 0));
+    }
+}
