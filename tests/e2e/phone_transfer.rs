@@ -3,7 +3,8 @@
 //! on the blind-transfer path the API uses, and reports the outcome on the REFER's subscription:
 //! baresip ends its call on the NOTIFY `SIP/2.0 200 OK`. The caller then
 //! talks to 8002 both ways, 8001 is off the call (wrap-up), and the call record and the audit log
-//! show the transfer like an API transfer, with the phone as the actor.
+//! show the transfer like an API transfer, with the phone as the actor. Then 8002 tries to
+//! transfer to a number the dial-plan guard refuses and gets NOTIFY 403.
 
 use std::time::{Duration, Instant};
 
@@ -102,7 +103,16 @@ fn agent_transfers_the_caller_from_the_phone_with_refer() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    target.command("/hangup");
+    // 8002 tries a number the dial-plan guard refuses (international, not in [dialplan] allow):
+    // the runtime answers NOTIFY 403 and keeps the bridge; baresip 1.0 itself hangs up on a
+    // failed transfer, which ends the call.
+    target.command(&format!("/transfer sip:00882012345678@{}", rt.sip));
+    let refused = |l: &str| l.split("NOTIFY sip:").skip(1).any(|m| m.split("[;m").next().unwrap_or("").contains("SIP/2.0 403 Forbidden"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !refused(&target.log_text()) {
+        assert!(Instant::now() < deadline, "8002 never got NOTIFY 403 for a refused number:\n{}", target.log_tail());
+        std::thread::sleep(Duration::from_millis(100));
+    }
     call.end(&rt);
     let cdr = final_cdr(&rt, "13700137000");
     assert_eq!(cdr["vars"]["transfer"], "extension:8002", "CDR: {cdr}");
@@ -113,5 +123,6 @@ fn agent_transfers_the_caller_from_the_phone_with_refer() {
         text.contains(r#""actor":"8001 (phone REFER)""#) && text.contains(r#""action":"call.transfer""#),
         "no audit entry for the phone transfer: {audit}"
     );
+    assert!(text.contains(r#""actor":"8002 (phone REFER)""#) && text.contains(r#""action":"dial.refused""#), "no audit of the refused number: {audit}");
     assert_eq!(rt.terminate(), Some(0));
 }
