@@ -60,6 +60,7 @@ pub fn sipfrag_reason(code: u16) -> &'static str {
         486 => "Busy Here",
         487 => "Request Terminated",
         491 => "Request Pending",
+        501 => "Not Implemented",
         503 => "Service Unavailable",
         603 => "Declined",
         c if c < 200 => "Trying",

@@ -41,6 +41,10 @@ fn actor(agent_id: &str) -> String {
 /// Maps the Refer-To URI to a transfer target like the API does; `Err` is the sipfrag status
 /// for a target we refuse (the call stays bridged).
 async fn resolve(shared: &Shared, refer_to: &str, actor: &str) -> Result<TransferTarget, u16> {
+    if refer_to.to_ascii_lowercase().contains("replaces=") {
+        // Attended transfer (RFC 3891): the phone's consultation call cannot be joined here.
+        return Err(501);
+    }
     let user = match SipUri::parse(refer_to) {
         Ok(u) => u.user_decoded().unwrap_or_default(),
         Err(_) => return Err(404),
