@@ -3,8 +3,8 @@
 //! 401 challenge checked by SIPp's own `verifyauth`, with the right and a wrong password — the
 //! wrong one is one refused attempt with a reason, no retry) and trunk health (OPTIONS
 //! keep-alive: a SIPp trunk answering is `up` with a response code and RTT, an address nobody
-//! listens on turns `down`, `courtyard_trunk_up` says so, and a campaign on the down trunk fails
-//! at once with "trunk down").
+//! listens on turns `down`, `courtyard_trunk_up` says so, and click-to-call (503) and a campaign
+//! on the down trunk fail at once with "trunk down").
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -60,11 +60,12 @@ fn trunks_answer_digest_challenges_and_report_health_from_options_keepalives() {
             "[[flow]]\nname = \"arrears-reminder\"\nwasm = \"arrears_reminder.wasm\"\n\
              [flow.config.arrears]\nunit_param = \"unit_id\"\nintro_text = \"欠费{{amount}}\"\nmenu_prompt = \"确认请按3\"\nconfirmed_text = \"好的\"\n\
              [flow.config.common]\nfirst_digit_timeout_ms = 3000\n\n{}{}{}{}{}",
+            // First = the click-to-call trunk.
+            trunk("dead", nobody, "options_interval_secs = 1"),
             trunk("itsp-407", proxy_auth.addr, creds),
             trunk("itsp-401", www_auth.addr, creds),
             trunk("itsp-wrong", wrong_pw.addr, "username = \"courtyard\"\npassword = \"not-the-secret\"\noptions_interval_secs = 0"),
             trunk("healthy", healthy.addr, "options_interval_secs = 1"),
-            trunk("dead", nobody, "options_interval_secs = 1"),
         ),
     )
     .expect("write extra config");
@@ -97,6 +98,11 @@ fn trunks_answer_digest_challenges_and_report_health_from_options_keepalives() {
     assert_eq!(code, 200, "{metrics}");
     assert!(metrics.contains("courtyard_trunk_up{trunk=\"healthy\"} 1"), "{metrics}");
     assert!(metrics.contains("courtyard_trunk_up{trunk=\"dead\"} 0"), "{metrics}");
+
+    // Click-to-call on the down trunk: refused before the agent's phone rings.
+    let (code, body) = post(&rt, &token, "/api/v1/calls/originate", &json!({ "agent_id": "8001", "number": "13800000405" }));
+    assert_eq!(code, 503, "{body}");
+    assert!(body.to_string().contains("trunk down"), "{body}");
 
     // A campaign on the down trunk: the attempt fails at once with the reason, no INVITE waits.
     let (code, body) = post(&rt, &token, "/api/v1/campaigns", &one_target("on-dead-trunk", "dead", "13800000404"));

@@ -27,7 +27,7 @@ pub enum OriginateRefused {
     /// Unknown agent, or agent phone not registered.
     #[error("{0}")]
     Agent(String),
-    /// No trunk configured.
+    /// No trunk configured, or the trunk is down (OPTIONS keep-alive).
     #[error("{0}")]
     NoTrunk(String),
 }
@@ -47,11 +47,19 @@ pub async fn originate(shared: &Arc<Shared>, agent_id: &str, number: &str, actor
     let Some(agent) = shared.cfg.agents.iter().find(|a| a.extension == agent_id) else {
         return Err(OriginateRefused::Agent(format!("no agent '{agent_id}'")));
     };
+    let Some(trunk) = shared.outbound.trunk("") else {
+        return Err(OriginateRefused::NoTrunk("no [[trunk]] is configured on this node".into()));
+    };
+    // A trunk the keep-alive found down: refuse now rather than ring the agent for nothing.
+    if trunk.health.get().state == super::health::TrunkState::Down {
+        return Err(OriginateRefused::NoTrunk(format!(
+            "trunk down: '{}' answered none of its last {} OPTIONS keep-alives",
+            trunk.cfg.name,
+            super::health::DOWN_AFTER
+        )));
+    }
     if shared.sip.registrar().lookup(&agent.extension).is_empty() {
         return Err(OriginateRefused::Agent(format!("agent {agent_id}'s phone is not registered")));
-    }
-    if shared.outbound.trunk("").is_none() {
-        return Err(OriginateRefused::NoTrunk("no [[trunk]] is configured on this node".into()));
     }
     let call_id = format!("out-{}", uuid::Uuid::new_v4().simple());
     let task = Call {
