@@ -415,8 +415,8 @@ pub fn wav_samples(wav: &[u8]) -> Option<Vec<i16>> {
     None
 }
 
-/// The notifications a stopped runtime left queued in its store (read from disk after exit:
-/// the API has no notification listing).
+/// The notifications a stopped runtime left queued in its store (read from disk after exit; a
+/// running node lists them with `GET /api/v1/notifications`, see orders_api.rs).
 pub fn notifications_in(data: &Path) -> Vec<courtyard_orders::Notification> {
     let store = courtyard_store::Store::open(&data.join("db")).expect("open the stopped runtime's store");
     store.list::<courtyard_orders::Notification>(|_| true, 0, usize::MAX).expect("list notifications").items
