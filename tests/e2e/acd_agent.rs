@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::baresip::{Answer, Baresip, tone_share, wait_for_tone};
+use crate::support::baresip::{Answer, Baresip, assert_talk_both_ways, sine, tone_share, wait_for_tone};
 use crate::support::caller::Call;
 use crate::support::{Runtime, api_json, final_cdr, http_request};
 
@@ -16,11 +16,6 @@ use crate::support::{Runtime, api_json, final_cdr, http_request};
 const AGENT_HZ: u32 = 1500;
 /// The consulted agent's voice.
 const EXPERT_HZ: u32 = 2000;
-
-/// `n` seconds of an 8 kHz sine at `freq`, half scale.
-fn sine(freq: f64, secs: f64) -> Vec<i16> {
-    (0..(8000.0 * secs) as usize).map(|i| ((i as f64 * freq * 2.0 * std::f64::consts::PI / 8000.0).sin() * 12000.0) as i16).collect()
-}
 
 /// The last second of audio.
 fn last_second(a: &[i16]) -> &[i16] {
@@ -46,19 +41,6 @@ fn post(rt: &Runtime, token: &str, path: &str, body: &str) -> (u16, String) {
     http_request(rt.http, "POST", path, Some(token), Some(body)).unwrap_or_else(|e| panic!("POST {path}: {e}"))
 }
 
-/// Dials the menu line (ivr-menu, no greeting or announcements) and presses 0 (人工服务) while
-/// the menu speaks (it takes keys with barge-in).
-fn call_for_an_agent(rt: &Runtime, caller: &str) -> Call {
-    let call = Call::dial(rt, "4008123400", caller, Duration::from_secs(50));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while call.phone.speech_seconds() < 1.0 {
-        assert!(Instant::now() < deadline, "no greeting heard; log:\n{}", rt.log_text());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    call.phone.press('0');
-    call
-}
-
 /// The id of the call `agent` is on, from the live-call list.
 fn live_call_of(rt: &Runtime, token: &str, agent: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -80,21 +62,10 @@ fn caller_pressing_zero_talks_to_a_baresip_agent_while_a_supervisor_whispers() {
     let agent = Baresip::start("8001", "demo8001", rt.sip, Answer::Auto, AGENT_HZ);
     assert!(agent.wait_registered(Duration::from_secs(20)), "baresip did not register:\n{}\n{}", agent.log_tail(), rt.log_text());
 
-    let call = call_for_an_agent(&rt, "13800138000");
+    let call = Call::for_an_agent(&rt, "13800138000");
     // The agent's phone rings, answers, and its voice reaches the caller through the bridge.
-    assert!(
-        wait_for_tone(Duration::from_secs(40), AGENT_HZ as f64, || call.phone.audio()),
-        "the caller never heard the agent's {AGENT_HZ} Hz voice; runtime log:\n{}\nbaresip log:\n{}",
-        rt.log_text(),
-        agent.log_tail()
-    );
     // And the caller's voice reaches the agent's phone (decoded by baresip itself).
-    call.phone.speak(&sine(1000.0, 12.0));
-    assert!(
-        wait_for_tone(Duration::from_secs(10), 1000.0, || agent.heard()),
-        "the agent's phone never decoded the caller's 1000 Hz voice; baresip log:\n{}",
-        agent.log_tail()
-    );
+    assert_talk_both_ways(&rt, &call.phone, &agent, AGENT_HZ, Duration::from_secs(40), 12.0, "agent 8001");
     let call_id = live_call_of(&rt, &token, "8001");
 
     // Supervision needs a connected call: agent 8002 has none.
@@ -165,7 +136,7 @@ fn unanswered_agent_is_skipped_then_the_next_agent_consults_and_hands_over() {
     assert_eq!(agent_snapshot(&rt, &token, "8003")["state"]["state"], "not-ready", "{}", rt.log_text());
     assert!(expert.heard().len() > 4000, "8003 heard no confirmation");
 
-    let call = call_for_an_agent(&rt, "13900139000");
+    let call = Call::for_an_agent(&rt, "13900139000");
     // 8001 rings for the queue's 20 s ring timeout, then 8002 gets the call.
     assert!(
         wait_for_tone(Duration::from_secs(60), AGENT_HZ as f64, || call.phone.audio()),

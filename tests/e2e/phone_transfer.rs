@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::baresip::{Answer, Baresip, wait_for_tone};
+use crate::support::baresip::{Answer, Baresip, assert_talk_both_ways, wait_for_tone};
 use crate::support::caller::Call;
 use crate::support::{Runtime, api_json, final_cdr};
 
@@ -16,23 +16,6 @@ use crate::support::{Runtime, api_json, final_cdr};
 const AGENT_HZ: u32 = 1500;
 /// The transfer target's voice.
 const TARGET_HZ: u32 = 2000;
-
-/// Dials the menu line (ivr-menu) and presses 0 (人工服务) once the menu speaks.
-fn call_for_an_agent(rt: &Runtime, caller: &str) -> Call {
-    let call = Call::dial(rt, "4008123400", caller, Duration::from_secs(50));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while call.phone.speech_seconds() < 1.0 {
-        assert!(Instant::now() < deadline, "no greeting heard; log:\n{}", rt.log_text());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    call.phone.press('0');
-    call
-}
-
-/// `secs` seconds of an 8 kHz sine at `freq`, half scale.
-fn sine(freq: f64, secs: f64) -> Vec<i16> {
-    (0..(8000.0 * secs) as usize).map(|i| ((i as f64 * freq * 2.0 * std::f64::consts::PI / 8000.0).sin() * 12000.0) as i16).collect()
-}
 
 /// An agent's ACD state name (`on-call`, `wrap-up`, `ready` …).
 fn agent_state(rt: &Runtime, token: &str, agent: &str) -> String {
@@ -51,7 +34,7 @@ fn agent_transfers_the_caller_from_the_phone_with_refer() {
     let target = Baresip::start("8002", "demo8002", rt.sip, Answer::Auto, TARGET_HZ);
     assert!(target.wait_registered(Duration::from_secs(20)), "8002 did not register:\n{}", target.log_tail());
 
-    let call = call_for_an_agent(&rt, "13700137000");
+    let call = Call::for_an_agent(&rt, "13700137000");
     assert!(
         wait_for_tone(Duration::from_secs(40), AGENT_HZ as f64, || call.phone.audio()),
         "the caller never reached 8001; log:\n{}",
@@ -61,20 +44,8 @@ fn agent_transfers_the_caller_from_the_phone_with_refer() {
 
     // The transfer button: an in-dialog REFER with Refer-To: <sip:8002@runtime>.
     agent.command(&format!("/transfer sip:8002@{}", rt.sip));
-    // 8002's phone rings (auto-answers) and the caller hears it …
-    assert!(
-        wait_for_tone(Duration::from_secs(20), TARGET_HZ as f64, || call.phone.audio()),
-        "the caller never heard 8002 after the phone transfer; runtime log:\n{}\n8001:\n{}",
-        rt.log_text(),
-        agent.log_tail()
-    );
-    // … and 8002 hears the caller.
-    call.phone.speak(&sine(1000.0, 6.0));
-    assert!(
-        wait_for_tone(Duration::from_secs(10), 1000.0, || target.heard()),
-        "8002 never decoded the caller's voice; 8002 log:\n{}",
-        target.log_tail()
-    );
+    // 8002's phone rings (auto-answers), the caller hears it and 8002 hears the caller.
+    assert_talk_both_ways(&rt, &call.phone, &target, TARGET_HZ, Duration::from_secs(20), 6.0, "transfer target 8002");
     // The final NOTIFY (sipfrag `SIP/2.0 200 OK`) reached the transferor, which then ends its
     // call itself (baresip closes a call whose transfer succeeded).
     let final_notify = |l: &str| {

@@ -239,3 +239,26 @@ pub fn wait_for_tone(within: Duration, freq: f64, audio: impl Fn() -> Vec<i16>) 
     }
     false
 }
+
+/// `secs` seconds of an 8 kHz sine at `freq`, half scale: a caller's or a phone's "voice".
+pub fn sine(freq: f64, secs: f64) -> Vec<i16> {
+    (0..(8000.0 * secs) as usize).map(|i| ((i as f64 * freq * 2.0 * std::f64::consts::PI / 8000.0).sin() * 12000.0) as i16).collect()
+}
+
+/// The caller and a baresip phone hear each other through the bridge: the caller hears the
+/// phone's `phone_hz` tone (within `within`), then speaks `speak_secs` of 1000 Hz that the phone
+/// itself decodes. Panics with the logs, naming `who`, when either direction stays silent.
+pub fn assert_talk_both_ways(rt: &super::Runtime, caller: &super::rtp::Phone, phone: &Baresip, phone_hz: u32, within: Duration, speak_secs: f64, who: &str) {
+    assert!(
+        wait_for_tone(within, f64::from(phone_hz), || caller.audio()),
+        "the caller never heard {who}'s {phone_hz} Hz voice; runtime log:\n{}\n{who}:\n{}",
+        rt.log_text(),
+        phone.log_tail()
+    );
+    caller.speak(&sine(1000.0, speak_secs));
+    assert!(
+        wait_for_tone(Duration::from_secs(10), 1000.0, || phone.heard()),
+        "{who}'s phone never decoded the caller's 1000 Hz voice; {who}:\n{}",
+        phone.log_tail()
+    );
+}

@@ -78,6 +78,21 @@ impl Call {
         }
     }
 
+    /// Dials the menu line (ivr-menu: no greeting or announcements) and presses 0 (人工服务)
+    /// while the menu speaks (it takes keys with barge-in), so the call queues for an agent. The
+    /// caller holds up to 90 s: the runtime or the agent ends the call, and a slow CI machine
+    /// must not make the caller give up first.
+    pub fn for_an_agent(rt: &Runtime, caller: &str) -> Call {
+        let call = Call::dial(rt, "4008123400", caller, Duration::from_secs(90));
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while call.phone.speech_seconds() < 1.0 {
+            assert!(std::time::Instant::now() < deadline, "no greeting heard; log:\n{}", rt.log_text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        call.phone.press('0');
+        call
+    }
+
     /// Waits for SIPp to finish the call; panics with its logs when it failed.
     pub fn end(self, rt: &Runtime) -> Phone {
         let run = self.sipp.join().expect("sipp thread");
