@@ -68,12 +68,11 @@ fn caller_limit_refuses_the_second_call_and_a_trace_logs_only_the_traced_number(
 }
 
 /// The trace records of a log: each from its `courtyard::sip_trace` target to the next log
-/// record (a line starting with a timestamp, once colour codes are stripped).
+/// record (a line starting with a timestamp; the runtime writes no colour codes to a file).
 fn trace_records(log: &str) -> String {
-    let plain = strip_ansi(log);
     let mut out = String::new();
     let mut inside = false;
-    for line in plain.lines() {
+    for line in log.lines() {
         let starts_record = line.len() > 20 && line.as_bytes()[4] == b'-' && line.as_bytes()[10] == b'T' && line[..4].bytes().all(|b| b.is_ascii_digit());
         if starts_record {
             inside = line.contains("courtyard::sip_trace");
@@ -81,24 +80,6 @@ fn trace_records(log: &str) -> String {
         if inside {
             out.push_str(line);
             out.push('\n');
-        }
-    }
-    out
-}
-
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // CSI: ESC [ params final-byte
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
         }
     }
     out
