@@ -56,16 +56,7 @@ async fn bench() -> Result<(), Box<dyn std::error::Error>> {
 
     // 1. instantiate + first host call (check-config calls config.get).
     const N: usize = 10_000;
-    for _ in 0..500 {
-        version.probe(&host).await?;
-    }
-    let mut samples = Vec::with_capacity(N);
-    for _ in 0..N {
-        let t = Instant::now();
-        version.probe(&host).await?;
-        samples.push(t.elapsed().as_secs_f64() * 1e6);
-    }
-    samples.sort_by(f64::total_cmp);
+    let samples = support::probe_latencies(&version, &host, 500, N).await?;
     println!(
         "instantiate + first host call, sequential: median {:.1} µs, p99 {:.1} µs (N = {N})",
         percentile(&samples, 0.5),

@@ -43,16 +43,7 @@ async fn bench(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     println!("install (compile + link + canary, no cache): {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
 
     const N: usize = 2_000;
-    for _ in 0..100 {
-        version.probe(&host).await?;
-    }
-    let mut samples = Vec::with_capacity(N);
-    for _ in 0..N {
-        let t = Instant::now();
-        version.probe(&host).await?;
-        samples.push(t.elapsed().as_secs_f64() * 1e6);
-    }
-    samples.sort_by(f64::total_cmp);
+    let samples = support::probe_latencies(&version, &host, 100, N).await?;
     println!(
         "instantiate + first host call: median {:.0} µs, p99 {:.0} µs (N = {N})",
         percentile(&samples, 0.5),

@@ -79,3 +79,24 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
+
+/// Latencies (µs, sorted) of `n` instantiate-and-first-host-call probes of `version`, after
+/// `warmup` unmeasured ones.
+pub async fn probe_latencies(
+    version: &courtyard_flows::FlowVersion,
+    host: &courtyard_flows::FlowHost,
+    warmup: usize,
+    n: usize,
+) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+    for _ in 0..warmup {
+        version.probe(host).await?;
+    }
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = std::time::Instant::now();
+        version.probe(host).await?;
+        samples.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    samples.sort_by(f64::total_cmp);
+    Ok(samples)
+}
