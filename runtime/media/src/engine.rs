@@ -1,6 +1,9 @@
 //! The per-leg media task: one socket, one 20 ms clock, all state owned by one task (no locks on
-//! the packet path). Each tick pulls one received frame and sends one frame; datagrams are
-//! handled as they arrive; commands from the [`crate::MediaSession`] handles are applied between.
+//! the packet path). The task wakes only at its ticks. Each tick applies the commands from the
+//! [`crate::MediaSession`] handles, takes the datagrams that arrived since the last tick (stamped
+//! by the kernel on arrival, see [`crate::socket`]), pulls one received frame and sends one frame.
+//! Nothing a command does is audible before the next frame goes out, so waiting for the tick
+//! costs no latency; waking per packet or per command cost CPU the busiest calls need.
 //!
 //! Pacing is the [`Pacer`]'s: absolute deadlines, so no drift; the RTP timestamp advances 160 per
 //! tick whether or not a packet is sent.
@@ -9,7 +12,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::UdpSocket;
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -24,6 +27,7 @@ use crate::ports::PortLease;
 use crate::record::{CallerRecorder, Recorder};
 use crate::rtp::{self, MAX_RTP_PACKET};
 use crate::session::Shared;
+use crate::socket::{Clock, RtpSocket};
 use crate::stats::{RecvTracker, SendJitter};
 use crate::{Codec, DtmfDigit, FRAME, IdleAudio, InbandDtmf, MediaConfig, MediaStats, PlayOptions, PlayOutcome};
 
@@ -67,7 +71,7 @@ struct QueuedDigit {
 }
 
 pub(crate) struct Engine {
-    socket: UdpSocket,
+    socket: RtpSocket,
     _lease: PortLease,
     cfg: MediaConfig,
     shared: Arc<Shared>,
@@ -109,7 +113,7 @@ pub(crate) struct Engine {
 
 impl Engine {
     pub(crate) fn new(
-        socket: UdpSocket,
+        socket: RtpSocket,
         lease: PortLease,
         cfg: MediaConfig,
         shared: Arc<Shared>,
@@ -158,38 +162,37 @@ impl Engine {
         let sleep = tokio::time::sleep_until(pacer.deadline());
         tokio::pin!(sleep);
         let mut buf = vec![0u8; MAX_RTP_PACKET + 1];
-        loop {
-            tokio::select! {
-                biased;
-                () = &mut sleep => {
-                    let fired = pacer.fire(Instant::now());
-                    self.send_jitter.record(fired.late.as_micros().min(u32::MAX as u128) as u32);
-                    self.stats.ticks_skipped += fired.skipped as u64;
-                    self.tick(fired.timestamp);
-                    sleep.as_mut().reset(pacer.deadline());
-                }
-                cmd = cmds.recv() => match cmd {
-                    Some(Command::Close) | None => break,
-                    Some(c) => self.command(c),
-                },
-                r = self.socket.readable() => {
-                    if let Err(e) = r {
-                        tracing::warn!(error = %e, "RTP socket failed; closing media session");
-                        break;
-                    }
-                    // Drain what is queued, bounded so one flood cannot starve the clock.
-                    for _ in 0..64 {
-                        match self.socket.try_recv_from(&mut buf) {
-                            Ok((n, from)) => self.on_datagram(&buf[..n], from),
-                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                            // ICMP errors reported on the socket: not fatal for RTP.
-                            Err(_) => break,
-                        }
-                    }
+        'ticks: loop {
+            (&mut sleep).await;
+            let fired = pacer.fire(Instant::now());
+            self.send_jitter.record(fired.late.as_micros().min(u32::MAX as u128) as u32);
+            self.stats.ticks_skipped += fired.skipped as u64;
+            loop {
+                match cmds.try_recv() {
+                    Ok(Command::Close) | Err(TryRecvError::Disconnected) => break 'ticks,
+                    Ok(c) => self.command(c),
+                    Err(TryRecvError::Empty) => break,
                 }
             }
+            self.receive(&mut buf);
+            self.tick(fired.timestamp);
+            sleep.as_mut().reset(pacer.deadline());
         }
         self.shutdown();
+    }
+
+    /// Takes what arrived since the last tick. Bounded, so a flood cannot starve the clock: what
+    /// is beyond the bound waits in (or overflows) the socket's buffer.
+    fn receive(&mut self, buf: &mut [u8]) {
+        let clock = Clock::now();
+        for _ in 0..64 {
+            match self.socket.recv(buf, &clock) {
+                Ok(Some(d)) => self.on_datagram(&buf[..d.len], d.from, d.arrived),
+                Ok(None) => break,
+                // ICMP errors reported on the socket: not fatal for RTP.
+                Err(_) => break,
+            }
+        }
     }
 
     fn shutdown(&mut self) {
@@ -457,7 +460,7 @@ impl Engine {
         if !rtp::build(&mut self.pkt, pt, self.seq, ts, self.ssrc, marker, payload) {
             return false;
         }
-        match self.socket.try_send_to(&self.pkt, target) {
+        match self.socket.send_to(&self.pkt, target) {
             Ok(_) => {
                 self.seq = self.seq.wrapping_add(1);
                 self.sent_any = true;
@@ -473,7 +476,7 @@ impl Engine {
         }
     }
 
-    fn on_datagram(&mut self, data: &[u8], from: SocketAddr) {
+    fn on_datagram(&mut self, data: &[u8], from: SocketAddr, arrived: std::time::Instant) {
         if data.len() > MAX_RTP_PACKET {
             self.stats.dropped_oversize += 1;
             return;
@@ -524,14 +527,14 @@ impl Engine {
         if is_cn {
             self.stats.comfort_noise_received += 1;
         } else if is_audio {
-            self.tracker.on_packet(h.seq, h.timestamp, std::time::Instant::now());
+            self.tracker.on_packet(h.seq, h.timestamp, arrived);
             match self.jitter.insert(h.seq, h.payload) {
                 Inserted::Stored => {}
                 Inserted::Late | Inserted::Duplicate => self.stats.dropped_late += 1,
             }
         } else {
             let mut digits = std::mem::take(&mut self.digits);
-            self.rfc4733.on_packet(h.ssrc, h.timestamp, h.payload, std::time::Instant::now(), &mut digits);
+            self.rfc4733.on_packet(h.ssrc, h.timestamp, h.payload, arrived, &mut digits);
             for d in digits.drain(..) {
                 self.on_digit(d);
             }

@@ -22,6 +22,7 @@ pub mod ports;
 pub mod record;
 pub mod rtp;
 pub mod session;
+mod socket;
 pub mod stats;
 pub mod tone;
 pub mod vad;

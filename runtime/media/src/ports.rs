@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use tokio::net::UdpSocket;
+use std::net::UdpSocket;
 
 use crate::MediaError;
 
@@ -66,7 +66,7 @@ impl PortAllocator {
         let Some((lo, hi)) = self.inner.range else {
             let std = std::net::UdpSocket::bind(SocketAddr::new(self.inner.ip, 0)).map_err(MediaError::Bind)?;
             let port = std.local_addr().map_err(MediaError::Bind)?.port();
-            return Ok((into_tokio(std)?, PortLease { alloc: None, port }));
+            return Ok((std, PortLease { alloc: None, port }));
         };
         if lo > hi {
             return Err(MediaError::PortsExhausted { lo, hi });
@@ -84,7 +84,7 @@ impl PortAllocator {
                     st.in_use.insert(port);
                     drop(st);
                     let lease = PortLease { alloc: Some(self.clone()), port };
-                    return Ok((into_tokio(sock)?, lease));
+                    return Ok((sock, lease));
                 }
                 // Taken by another process: try the next one.
                 Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
@@ -97,11 +97,6 @@ impl PortAllocator {
     fn release(&self, port: u16) {
         self.inner.state.lock().in_use.remove(&port);
     }
-}
-
-fn into_tokio(sock: std::net::UdpSocket) -> Result<UdpSocket, MediaError> {
-    sock.set_nonblocking(true).map_err(MediaError::Bind)?;
-    UdpSocket::from_std(sock).map_err(MediaError::Bind)
 }
 
 /// A reserved port; returned to the allocator when dropped (when the session ends).

@@ -12,6 +12,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::bridge::{Feed, Tap};
 use crate::engine::{Command, Engine};
+use crate::socket::RtpSocket;
 use crate::record::{CallerRecorder, Recorder};
 use crate::stats::SendJitter;
 use crate::{
@@ -130,6 +131,7 @@ impl MediaSession {
     pub fn open_on(rt: &tokio::runtime::Handle, ports: &PortAllocator, config: MediaConfig) -> Result<Self, MediaError> {
         let _enter = rt.enter();
         let (socket, lease) = ports.bind()?;
+        let socket = RtpSocket::new(socket).map_err(MediaError::Bind)?;
         let local = socket.local_addr().map_err(MediaError::Bind)?;
         let (cmd, cmd_rx) = mpsc::unbounded_channel();
         let (digits, _) = broadcast::channel(64);
