@@ -19,7 +19,7 @@ use axum::{Extension, Json, Router};
 use courtyard_acd::{AcdError, AgentState, RequestedState, SuperviseMode, SuperviseRequest};
 use courtyard_api::auth::STAFF;
 use courtyard_api::{ApiError, ApiResult, ApiState, AuthUser};
-use courtyard_store::model::{Cdr, Role};
+use courtyard_store::model::Role;
 use serde::Deserialize;
 
 use crate::app::Shared;
@@ -188,22 +188,32 @@ async fn wrap_up(
         return Err(unprocessable("the note is longer than 2000 characters"));
     }
     let vars = [("wrapup", req.code.clone()), ("wrapup_agent", req.agent_id.clone()), ("wrapup_note", req.note.clone())];
+    let mut stored = true;
     if let Some(leg) = shared.live_get(&call_id) {
-        // Still on the line: the final call record carries it.
+        // Still on the line: the final call record carries it …
         let mut r = leg.record.lock();
-        for (k, v) in vars {
+        for (k, v) in vars.iter().cloned() {
             r.vars.insert(k.into(), v);
         }
-    } else {
-        let mut cdr = shared
+        drop(r);
+        // … unless the call ended in between and its record was already taken for writing.
+        stored = shared.live_get(&call_id).is_none();
+    }
+    if stored {
+        // Ended: change the stored record in one transaction (the host's final write keeps vars
+        // it does not know, so the order of the two writes does not matter).
+        shared
             .store
-            .get::<Cdr>(&call_id)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-            .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no call record {call_id}")))?;
-        for (k, v) in vars {
-            cdr.vars.insert(k.into(), v);
-        }
-        shared.store.upsert_cdr(&cdr).await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            .update_cdr(&call_id, |c| {
+                for (k, v) in vars.iter().cloned() {
+                    c.vars.insert(k.into(), v);
+                }
+            })
+            .await
+            .map_err(|e| match e {
+                courtyard_store::StoreError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, format!("no call record {call_id}")),
+                e => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            })?;
     }
     // The code is the end of after-call work: an agent wrapping up this call becomes ready.
     let snap = shared.acd.snapshot().await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

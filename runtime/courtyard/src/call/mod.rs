@@ -175,7 +175,9 @@ impl Shared {
             vars: rec.vars.clone(),
             interrupted: false,
         };
-        if let Err(e) = self.store.upsert_cdr(&cdr).await {
+        // Keeping stored vars: an agent's wrap-up posted while the call was ending went to the
+        // stored record, not to this in-memory one.
+        if let Err(e) = self.store.upsert_cdr_keeping_vars(&cdr).await {
             tracing::error!(error = %e, call_id = %rec.call_id, "call record could not be written");
         }
     }

@@ -11,31 +11,56 @@ fn cdr_index_keys(c: &Cdr) -> [String; 2] {
     [format!("ix/ct/{ts}/{}", c.call_id), format!("ix/cc/{}/{ts}/{}", normalize_phone(&c.caller), c.call_id)]
 }
 
+/// Writes a CDR and moves its index entries (time, caller) from the old version's.
+fn write_cdr(tx: &dyn crate::backend::TxView, cdr: Cdr) -> Result<(), StoreError> {
+    if let Some(old) = tx_get::<Cdr>(tx, &rkey::<Cdr>(&cdr.call_id))? {
+        for k in cdr_index_keys(&old) {
+            tx.remove(k.as_bytes())?;
+        }
+    }
+    tx_put(tx, &rkey::<Cdr>(&cdr.call_id), &cdr)?;
+    for k in cdr_index_keys(&cdr) {
+        tx.insert(k.as_bytes(), b"")?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Insert or update a CDR (the host inserts at call start and updates on answer/end).
     pub async fn upsert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError> {
         check_id("call id", &cdr.call_id)?;
+        self.txn(|tx| write_cdr(tx, cdr.clone()))?;
+        self.flush().await
+    }
+
+    /// Like [`Store::upsert_cdr`], but variables already stored and absent from `cdr` are kept:
+    /// what the API added to a call's record while the call was ending (an agent's wrap-up code)
+    /// is not lost to the host's final write of the record it held in memory.
+    pub async fn upsert_cdr_keeping_vars(&self, cdr: &Cdr) -> Result<(), StoreError> {
+        check_id("call id", &cdr.call_id)?;
         self.txn(|tx| {
+            let mut new = cdr.clone();
             if let Some(old) = tx_get::<Cdr>(tx, &rkey::<Cdr>(&cdr.call_id))? {
-                for k in cdr_index_keys(&old) {
-                    tx.remove(k.as_bytes())?;
+                for (k, v) in old.vars {
+                    new.vars.entry(k).or_insert(v);
                 }
             }
-            tx_put(tx, &rkey::<Cdr>(&cdr.call_id), cdr)?;
-            for k in cdr_index_keys(cdr) {
-                tx.insert(k.as_bytes(), b"")?;
-            }
-            Ok(())
+            write_cdr(tx, new)
         })?;
         self.flush().await
     }
 
-    /// Apply a change to a stored CDR atomically (e.g. set `end` and hang-up cause).
+    /// Apply a change to a stored CDR atomically (e.g. set `end` and hang-up cause): read, change
+    /// and write in one transaction, so a concurrent write is not overwritten with stale fields.
     pub async fn update_cdr(&self, call_id: &str, change: impl Fn(&mut Cdr)) -> Result<Cdr, StoreError> {
-        let mut c = self.get::<Cdr>(call_id)?.ok_or_else(|| StoreError::NotFound(format!("cdr {call_id}")))?;
-        change(&mut c);
-        c.call_id = call_id.to_string();
-        self.upsert_cdr(&c).await?;
+        let c = self.txn(|tx| {
+            let mut c = tx_get::<Cdr>(tx, &rkey::<Cdr>(call_id))?.ok_or_else(|| StoreError::NotFound(format!("cdr {call_id}")))?;
+            change(&mut c);
+            c.call_id = call_id.to_string();
+            write_cdr(tx, c.clone())?;
+            Ok(c)
+        })?;
+        self.flush().await?;
         Ok(c)
     }
 

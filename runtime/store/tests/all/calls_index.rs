@@ -95,3 +95,33 @@ async fn concurrent_call_records_keep_the_caller_index_complete() {
         assert!(from.iter().all(|c| c.end.is_some()), "{caller}: index points at a stale record");
     }
 }
+
+/// An agent's wrap-up posted while the call is ending lands in the stored record; the host's
+/// final write of the record it kept in memory must not drop it, whichever comes first.
+#[tokio::test]
+async fn the_final_write_keeps_vars_the_api_added_while_the_call_was_ending() {
+    let (_d, store, _c) = temp_store();
+    let start = store.now();
+    let mut held = cdr("wrap-1@127.0.0.1", "13800138000", start);
+    held.vars.insert("queue".into(), "default".into());
+    store.upsert_cdr(&held).await.unwrap();
+    // The API's wrap-up, on the stored record.
+    let changed = store.update_cdr(&held.call_id, |c| {
+        c.vars.insert("wrapup".into(), "resolved".into());
+    });
+    assert_eq!(changed.await.unwrap().vars["wrapup"], "resolved");
+    // The host's final write: its own vars win, the wrap-up stays.
+    held.end = Some(start + Duration::seconds(30));
+    held.vars.insert("queue".into(), "vip".into());
+    store.upsert_cdr_keeping_vars(&held).await.unwrap();
+    let stored = store.get::<Cdr>(&held.call_id).unwrap().unwrap();
+    assert_eq!(stored.vars["wrapup"], "resolved");
+    assert_eq!(stored.vars["queue"], "vip");
+    assert!(stored.end.is_some());
+    // A plain upsert is a replacement (what the tests above rely on).
+    held.vars.clear();
+    store.upsert_cdr(&held).await.unwrap();
+    assert!(store.get::<Cdr>(&held.call_id).unwrap().unwrap().vars.is_empty());
+    // Changing a record that does not exist is NotFound, not an empty record.
+    assert!(matches!(store.update_cdr("nope@x", |_| {}).await, Err(courtyard_store::StoreError::NotFound(_))));
+}
