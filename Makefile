@@ -1,5 +1,6 @@
 # Courtyard: the two commands in README are `make demo` and `make test`.
 CARGO ?= cargo
+E2E_THREADS ?= 4
 PLUGIN_WASM_DIR := plugins/target/wasm32-wasip2/release
 BIN := target/release/courtyard
 
@@ -33,9 +34,14 @@ demo: deps build
 ## wasmparser's) and compile the whole wasmtime/cranelift stack a second time (~5 min on 2 cores).
 test: plugins examples test-runtime test-plugins test-console
 
+## The end-to-end tests (the courtyard package's `e2e` target) spend most of their time waiting on
+## real-time audio and timers, so they run 4 at a time even on 2 cores (214 s -> ~100 s); every
+## other test binary keeps cargo's default. All three runs reuse the one build (same features).
 test-runtime:
 	$(CARGO) test --release --workspace --no-run
-	$(CARGO) test --release --workspace
+	$(CARGO) test --release --workspace --exclude courtyard
+	$(CARGO) test --release --workspace --bins
+	$(CARGO) test --release --workspace --test e2e -- --test-threads=$(E2E_THREADS)
 
 test-plugins:
 	cd plugins && $(CARGO) test --target x86_64-unknown-linux-gnu -p flows-common

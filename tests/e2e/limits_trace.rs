@@ -33,7 +33,11 @@ fn caller_limit_refuses_the_second_call_and_a_trace_logs_only_the_traced_number(
     let phone = Phone::bind();
     let (sip, port) = (rt.sip, phone.port());
     let first = std::thread::spawn(move || sipp_call(sip, MENU, TRACED, port, Duration::from_secs(8)));
-    assert!(phone.wait_for_media(Duration::from_secs(20)), "first call got no RTP; log:\n{}", rt.log_text());
+    if !phone.wait_for_media(Duration::from_secs(20)) {
+        // Say why: SIPp may have failed before calling (its output), or the runtime never answered (its log).
+        let sipp = if first.is_finished() { first.join().map(|r| r.output).unwrap_or_default() } else { "(still running)".into() };
+        panic!("first call got no RTP in 20 s\n--- SIPp ---\n{sipp}\n--- runtime log ---\n{}", rt.log_text());
+    }
 
     // A second call from the same number while the first is up: 486, the limit named.
     let second = sipp_uac(rt.sip, &scenario("e2e_caller_limit.xml"), &["-s", MENU, "-key", "caller", TRACED]);

@@ -69,6 +69,7 @@ impl Baresip {
         let config = format!(
             "poll_method epoll\n\
              sip_listen 127.0.0.1:0\n\
+             rtp_ports 40000-48998\n\
              call_local_timeout 120\n\
              audio_player aubridge,play{user}\n\
              audio_source aufile,{tone}\n\

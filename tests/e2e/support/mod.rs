@@ -298,21 +298,42 @@ fn sipp_run(target: SocketAddr, scenario_file: &Path, args: &[&str]) -> SippRun 
     SippRun { code: out.status.code().unwrap_or(-1), output }
 }
 
-/// A UDP port that was free a moment ago (bind port 0, read it, release it).
-pub fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
+/// Ports for the test's own peers (SIPp's SIP and media ports, baresip's console) come from a
+/// range nobody else here allocates from: below the kernel's ephemeral range (32768–60999, what a
+/// port-0 bind gets: the runtimes' SIP/HTTP sockets, test phones, SIPp's own -p default) and above
+/// the runtime's RTP range (20000–29999). "Bind port 0, read it, release it" raced with exactly
+/// those binds when e2e tests ran in parallel: a released port could be handed to another test's
+/// socket before SIPp bound it. Inside this process an atomic counter keeps blocks apart; each
+/// block is 4 ports (SIPp binds its media port and the ones after it). baresip's RTP ports are
+/// moved into the ephemeral range (its default 1024–49152 covers this one; it retries a busy port).
+const PEER_PORTS: std::ops::Range<u16> = 30000..32764;
+const PEER_BLOCK: u16 = 4;
 
-/// An even UDP port whose successor is free too (for RTP/RTCP pairs).
-pub fn free_udp_port_pair() -> u16 {
-    for _ in 0..100 {
-        let a = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let p = a.local_addr().expect("addr").port();
-        if p % 2 == 0 && p < 65534 && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
-            return p;
+fn peer_port_block() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let blocks = u32::from((PEER_PORTS.end - PEER_PORTS.start) / PEER_BLOCK);
+    // A random first block per process, so two e2e binaries on one machine rarely meet.
+    let _ = NEXT.compare_exchange(u32::MAX, std::process::id().wrapping_mul(2_654_435_761) % blocks, Ordering::SeqCst, Ordering::SeqCst);
+    for _ in 0..blocks {
+        let k = NEXT.fetch_add(1, Ordering::SeqCst) % blocks;
+        let base = PEER_PORTS.start + (k as u16) * PEER_BLOCK;
+        let free = (base..base + PEER_BLOCK).all(|p| std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok() && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
+        if free {
+            return base;
         }
     }
-    panic!("no free even UDP port pair")
+    panic!("no free block of {PEER_BLOCK} ports in {PEER_PORTS:?}")
+}
+
+/// A UDP (and TCP) port for a test peer, not handed to anyone else in this run (see [`PEER_PORTS`]).
+pub fn free_udp_port() -> u16 {
+    peer_port_block()
+}
+
+/// An even UDP port whose next three are free too (SIPp's RTP/RTCP and video pairs).
+pub fn free_udp_port_pair() -> u16 {
+    peer_port_block()
 }
 
 /// The newest call record of `caller` through the HTTP API (as the console reads it), waiting
