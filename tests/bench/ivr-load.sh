@@ -23,6 +23,7 @@
 #                               in for callers on other machines (the runtime's send-lateness
 #                               figures then measure the runtime, but the generator's own
 #                               INVITE→audio and rx-gap figures get worse: it is starved).
+#        GEN_THREADS (1)        tokio worker threads of the load generator (1 = current-thread).
 #        CARGO_TARGET_DIR honoured.
 # Prints one table row per step; the exact command is in the header it prints.
 set -uo pipefail
@@ -36,6 +37,7 @@ MODES=${MODES:-main}
 MEDIA_THREADS=${MEDIA_THREADS:-auto}
 MEDIA_PRIORITY=${MEDIA_PRIORITY:-high}
 GEN_NICE=${GEN_NICE:-0}
+GEN_THREADS=${GEN_THREADS:-1}
 TARGET=${CARGO_TARGET_DIR:-target}
 
 # COURTYARD_BIN / IVR_LOAD_BIN: use these binaries instead of building them.
@@ -120,14 +122,15 @@ print(json.dumps({"cdrs": seen, "cdrs_finished": finished, "digits": val("courty
                   "send_late_p50_ms": q.get("0.5", 0) * 1000, "send_late_p99_ms": q.get("0.99", 0) * 1000,
                   "send_late_p999_ms": q.get("0.999", 0) * 1000,
                   "rtp_lost": val("courtyard_rtp_packets_lost_total"), "rtp_received": val("courtyard_rtp_packets_received_total"),
-                  "ticks_skipped": val("courtyard_rtp_ticks_skipped_total")}))
+                  "ticks_skipped": val("courtyard_rtp_ticks_skipped_total"),
+                  "tts_synth": val("courtyard_tts_synthesized_total"), "tts_hits": val("courtyard_tts_cache_hits_total")}))
 EOF
 }
 
 echo "# machine: $(nproc) cores; load before start: $(uptime | sed 's/.*load average/load average/')"
-echo "# command: MODES=\"$MODES\" MEDIA_THREADS=$MEDIA_THREADS MEDIA_PRIORITY=$MEDIA_PRIORITY GEN_NICE=$GEN_NICE SECONDS_PER_STEP=$SECS HOLD=$HOLD DIGIT_AT=$DIGIT_AT bash tests/bench/ivr-load.sh ${STEPS[*]}"
-echo "| flow | media threads/priority/generator nice | N target | N max seen | calls | ok | failed | calls/s | CPU % (2 cores=200) | RSS MiB | RSS KiB/call | INVITE→audio p50/p99 ms | send late p50/p99/p99.9 ms (server) | rx gap dev p99 ms (client) | RTP lost | load avg |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "# command: MODES=\"$MODES\" MEDIA_THREADS=$MEDIA_THREADS MEDIA_PRIORITY=$MEDIA_PRIORITY GEN_NICE=$GEN_NICE GEN_THREADS=$GEN_THREADS SECONDS_PER_STEP=$SECS HOLD=$HOLD DIGIT_AT=$DIGIT_AT bash tests/bench/ivr-load.sh ${STEPS[*]}"
+echo "| flow | media threads/priority/generator nice | N target | N max seen | calls | ok | failed | calls/s | CPU % server/generator (2 cores=200) | RSS MiB | RSS KiB/call | INVITE→audio p50/p99 ms | send late p50/p99/p99.9 ms (server) | rx gap dev p99 ms (client) | RTP lost | TTS synthesized/cache hits | load avg |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for mode in $MODES; do
   case $mode in
     main) NUMBER=4008123456; DIGIT=1 ;;
@@ -141,7 +144,7 @@ for mode in $MODES; do
     sleep 2
     rss0=$(awk '/VmRSS/{print $2}' /proc/$SERVER/status)
     line=$(nice -n "$GEN_NICE" "$LOAD" --sip "127.0.0.1:$SIP_PORT" --number $NUMBER --digit $DIGIT --digit-at "$DIGIT_AT" --hold "$HOLD" \
-      --concurrent "$n" --seconds "$SECS" --callers "$WORK/callers.txt" --pid "$SERVER" --prefix "load-$mode-$n-$MEDIA_THREADS-" 2>"$WORK/load.err" | grep '^RESULT ' | sed 's/^RESULT //')
+      --concurrent "$n" --seconds "$SECS" --callers "$WORK/callers.txt" --pid "$SERVER" --threads "$GEN_THREADS" --prefix "load-$mode-$n-$MEDIA_THREADS-" 2>"$WORK/load.err" | grep '^RESULT ' | sed 's/^RESULT //')
     sleep 2 # final CDR writes
     figs=$(step_figures "$DIGIT" "load-$mode-$n-$MEDIA_THREADS-" 2>"$WORK/figs.err" || echo '{}')
     load=$(uptime | sed 's/.*load average: //' | cut -d, -f1)
@@ -164,11 +167,12 @@ if missing_digit:
 if missing_cdr:
     reasons["answered calls without a finished CDR"] = missing_cdr
 cpu = r["server_cpu_pct"]
+gen = r.get("generator_cpu_pct") or 0
 print(f'| {mode} | {mt} | {r["concurrent_target"]} | {r["max_concurrent_seen"]} | {r["calls"]} | {ok} | {failed}'
       f'{" " + json.dumps(reasons, ensure_ascii=False) if reasons else ""} | {r["achieved_cps"]:.1f} | '
-      f'{cpu:.0f} | {r["server_rss_kib"]/1024:.0f} | {per_call:.0f} | {r["first_audio_ms_p50"]:.0f}/{r["first_audio_ms_p99"]:.0f} | '
+      f'{cpu:.0f}/{gen:.0f} | {r["server_rss_kib"]/1024:.0f} | {per_call:.0f} | {r["first_audio_ms_p50"]:.0f}/{r["first_audio_ms_p99"]:.0f} | '
       f'{f.get("send_late_p50_ms",0):.1f}/{f.get("send_late_p99_ms",0):.1f}/{f.get("send_late_p999_ms",0):.1f} | '
-      f'{r["rx_gap_dev_ms_p99"]:.1f} | {int(f.get("rtp_lost",0))} | {load} |')
+      f'{r["rx_gap_dev_ms_p99"]:.1f} | {int(f.get("rtp_lost",0))} | {int(f.get("tts_synth",0))}/{int(f.get("tts_hits",0))} | {load} |')
 print("FAILED" if failed else "OK")
 EOF
 )

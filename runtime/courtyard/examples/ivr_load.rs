@@ -6,12 +6,15 @@
 //! figures asked for (INVITE → first prompt audio packet, jitter of the runtime's RTP as it
 //! arrives) are about received audio; SIPp's pcap playback also runs one thread per call.
 //! This generator shares one sender task and a few RTP sockets among all calls, so it costs
-//! far less CPU than the runtime it measures (it runs on the same two cores).
+//! far less CPU than the runtime it measures (it runs on the same two cores). Its RTP sockets are
+//! read at its own 20 ms tick, not on readiness, with the kernel's arrival stamp per packet
+//! (`SO_TIMESTAMPNS`): callers on other machines would not make the runtime's kernel wake a local
+//! process for every packet it sends, so the generator should not either.
 //!
 //! `cargo run --release -p courtyard --example ivr_load -- --sip 127.0.0.1:5060 --concurrent 500`
 //! Options: --number 4008123456 --digit 1 --digit-at 2.5 --hold 6 --seconds 30
 //! --callers FILE (one number per line, cycled) --pid PID (server, for CPU/RSS)
-//! --prefix P (Call-IDs are `P<n>@127.0.0.1`, to find this run's CDRs).
+//! --prefix P (Call-IDs are `P<n>@127.0.0.1`, to find this run's CDRs) --threads 1 (tokio workers).
 //! Prints one `RESULT {json}` line at the end.
 
 use std::collections::HashMap;
@@ -38,6 +41,7 @@ struct Opts {
     callers: Vec<String>,
     pid: Option<u32>,
     prefix: String,
+    threads: usize,
 }
 
 fn opts() -> Opts {
@@ -52,6 +56,7 @@ fn opts() -> Opts {
         callers: vec!["13800138000".into()],
         pid: None,
         prefix: "load-".into(),
+        threads: 1,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -68,6 +73,7 @@ fn opts() -> Opts {
             "--seconds" => o.seconds = v.parse().expect("--seconds S"),
             "--pid" => o.pid = v.parse().ok(),
             "--prefix" => o.prefix = v,
+            "--threads" => o.threads = v.parse().expect("--threads N"),
             "--callers" => {
                 let text = std::fs::read_to_string(&v).expect("--callers file");
                 o.callers = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
@@ -100,7 +106,8 @@ struct Tx {
 }
 
 struct Shared {
-    rtp: Vec<Arc<UdpSocket>>,
+    /// Shared RTP sockets (non-blocking, not registered with tokio; read at the sender's tick).
+    rtp: Vec<std::net::UdpSocket>,
     /// Remote (runtime) RTP port → receive state.
     by_port: RwLock<HashMap<u16, Arc<Mutex<Rx>>>>,
     /// Calls currently sending RTP.
@@ -414,8 +421,13 @@ async fn sender(sh: Arc<Shared>) {
     let mut tick = tokio::time::interval(Duration::from_millis(20));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut pkt = Vec::with_capacity(200);
+    let mut buf = vec![0u8; 2048];
+    let mut cmsg = nix::cmsg_space!(nix::sys::time::TimeSpec);
     loop {
         tick.tick().await;
+        for s in &sh.rtp {
+            drain(&sh, s, &mut buf, &mut cmsg);
+        }
         let mut calls = sh.tx.lock();
         for tx in calls.values_mut() {
             pkt.clear();
@@ -446,32 +458,49 @@ async fn sender(sh: Arc<Shared>) {
             }
             tx.seq = tx.seq.wrapping_add(1);
             tx.ts = tx.ts.wrapping_add(160);
-            if sh.rtp[tx.group].try_send_to(&pkt, tx.remote).is_ok() {
+            if sh.rtp[tx.group].send_to(&pkt, tx.remote).is_ok() {
                 sh.rtp_sent.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
 }
 
-async fn receiver(sh: Arc<Shared>, sock: Arc<UdpSocket>) {
-    let mut buf = vec![0u8; 2048];
+/// Takes what one RTP socket received since the last tick, each datagram with the time the
+/// kernel queued it.
+fn drain(sh: &Shared, sock: &std::net::UdpSocket, buf: &mut [u8], cmsg: &mut [u8]) {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg};
+    use std::os::fd::AsRawFd;
+    let (mono, wall) = (Instant::now(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default());
     loop {
-        let Ok((n, from)) = sock.recv_from(&mut buf).await else { continue };
-        let now = Instant::now();
-        if n < 12 || buf[0] >> 6 != 2 {
-            continue;
+        let mut iov = [std::io::IoSliceMut::new(buf)];
+        let Ok(msg) = recvmsg::<SockaddrStorage>(sock.as_raw_fd(), &mut iov, Some(&mut *cmsg), MsgFlags::MSG_DONTWAIT) else { return };
+        let n = msg.bytes;
+        let Some(from_port) = msg.address.and_then(|a| a.as_sockaddr_in().map(|a| a.port())) else { continue };
+        let mut now = mono;
+        for c in msg.cmsgs().into_iter().flatten() {
+            if let ControlMessageOwned::ScmTimestampns(ts) = c {
+                let stamp = Duration::new(ts.tv_sec().max(0) as u64, ts.tv_nsec().max(0) as u32);
+                now = mono.checked_sub(wall.saturating_sub(stamp)).unwrap_or(mono);
+            }
         }
-        sh.rtp_received.fetch_add(1, Ordering::Relaxed);
-        let Some(rx) = sh.by_port.read().get(&from.port()).cloned() else { continue };
-        let mut rx = rx.lock();
-        rx.packets += 1;
-        if let Some(last) = rx.last {
-            sh.record_gap(now - last);
-        }
-        rx.last = Some(now);
-        if rx.first_audio.is_none() && buf[1] & 0x7f == 0 && ulaw_energy(&buf[12..n]) {
-            rx.first_audio = Some(now);
-        }
+        on_rtp(sh, &buf[..n], from_port, now);
+    }
+}
+
+fn on_rtp(sh: &Shared, buf: &[u8], from_port: u16, now: Instant) {
+    if buf.len() < 12 || buf[0] >> 6 != 2 {
+        return;
+    }
+    sh.rtp_received.fetch_add(1, Ordering::Relaxed);
+    let Some(rx) = sh.by_port.read().get(&from_port).cloned() else { return };
+    let mut rx = rx.lock();
+    rx.packets += 1;
+    if let Some(last) = rx.last {
+        sh.record_gap(now.saturating_duration_since(last));
+    }
+    rx.last = Some(now);
+    if rx.first_audio.is_none() && buf[1] & 0x7f == 0 && ulaw_energy(&buf[12..]) {
+        rx.first_audio = Some(now);
     }
 }
 
@@ -485,12 +514,22 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 
 fn main() {
     let o = Arc::new(opts());
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
+    // One thread by default: the generator shares the machine with the runtime it measures, and a
+    // multi-threaded runtime's idle workers spin looking for work (they cost the runtime CPU).
+    let rt = if o.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(o.threads).enable_all().build()
+    }
+    .expect("tokio runtime");
     rt.block_on(async move {
         let groups = o.concurrent.div_ceil(CALLS_PER_RTP_SOCKET).max(1) * 2;
         let mut rtp = Vec::new();
         for _ in 0..groups {
-            rtp.push(Arc::new(UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await.expect("bind RTP")));
+            let s = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind RTP");
+            s.set_nonblocking(true).expect("non-blocking");
+            nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::ReceiveTimestampns, &true).expect("SO_TIMESTAMPNS");
+            rtp.push(s);
         }
         let sh = Arc::new(Shared {
             rtp,
@@ -500,9 +539,6 @@ fn main() {
             rtp_sent: AtomicU64::new(0),
             rtp_received: AtomicU64::new(0),
         });
-        for s in &sh.rtp {
-            tokio::spawn(receiver(sh.clone(), s.clone()));
-        }
         tokio::spawn(sender(sh.clone()));
         let tally = Arc::new(Tally::default());
         let rate = o.concurrent as f64 / o.hold;
@@ -511,7 +547,7 @@ fn main() {
         let start = Instant::now();
         // Steady-state window for server CPU: from one hold time after the start to the last INVITE.
         let window_from = Duration::from_secs_f64(o.hold.min(o.seconds / 2.0));
-        let mut cpu_mark: Option<(Instant, u64)> = None;
+        let mut cpu_mark: Option<(Instant, u64, u64)> = None;
         let mut rss_peak = 0;
         let mut tasks = Vec::with_capacity(total as usize);
         let clk = tokio::time::Instant::now();
@@ -519,7 +555,7 @@ fn main() {
             tokio::time::sleep_until(clk + gap * n as u32).await;
             if let Some(pid) = o.pid {
                 if cpu_mark.is_none() && start.elapsed() >= window_from {
-                    cpu_mark = Some((Instant::now(), proc_cpu_ticks(pid)));
+                    cpu_mark = Some((Instant::now(), proc_cpu_ticks(pid), proc_cpu_ticks(std::process::id())));
                 }
                 if n % 50 == 0 {
                     rss_peak = rss_peak.max(rss_kib(pid));
@@ -527,13 +563,14 @@ fn main() {
             }
             tasks.push(tokio::spawn(call(n, o.clone(), sh.clone(), tally.clone())));
         }
-        let cpu = match (o.pid, cpu_mark) {
-            (Some(pid), Some((at, ticks))) => {
-                let secs = at.elapsed().as_secs_f64();
-                let used = (proc_cpu_ticks(pid).saturating_sub(ticks)) as f64 / 100.0;
-                Some(100.0 * used / secs.max(0.001))
+        // CPU % over the steady-state window, of the server and of this generator (same machine).
+        let (cpu, gen_cpu) = match (o.pid, cpu_mark) {
+            (Some(pid), Some((at, ticks, own))) => {
+                let secs = at.elapsed().as_secs_f64().max(0.001);
+                let used = |now: u64, then: u64| 100.0 * (now.saturating_sub(then)) as f64 / 100.0 / secs;
+                (Some(used(proc_cpu_ticks(pid), ticks)), Some(used(proc_cpu_ticks(std::process::id()), own)))
             }
-            _ => None,
+            _ => (None, None),
         };
         let rss_at_load = o.pid.map(rss_kib).unwrap_or(0).max(rss_peak);
         let offered_secs = start.elapsed().as_secs_f64();
@@ -563,6 +600,7 @@ fn main() {
             "rtp_sent": sh.rtp_sent.load(Ordering::Relaxed),
             "rtp_received": sh.rtp_received.load(Ordering::Relaxed),
             "server_cpu_pct": cpu,
+            "generator_cpu_pct": gen_cpu,
             "server_rss_kib": rss_at_load,
             "call_ids": if std::env::var("IVR_LOAD_CALL_IDS").is_ok() { serde_json::json!(*tally.call_ids.lock()) } else { serde_json::Value::Null },
         });
