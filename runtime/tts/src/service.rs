@@ -4,15 +4,19 @@
 //! recordings where the operator has them, synthesizes the rest through the engine (cached by
 //! engine, voice and text in memory and on disk), inserts pauses and concatenates. Concurrent
 //! requests for the same uncached text share one synthesis, so a burst of calls hitting a cold
-//! greeting costs one synthesis, not one per call.
+//! greeting costs one synthesis, not one per call. The synthesis runs as a task of its own: it
+//! finishes and fills the cache even when every call that asked for it has hung up meanwhile
+//! (under load the work was otherwise thrown away and redone by the next call — at 1,000
+//! concurrent calls 3,637 syntheses for ~400 distinct texts).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use parking_lot::Mutex;
-use tokio::sync::OnceCell;
 
 use crate::TtsError;
 use crate::cache::{AudioCache, CacheKey};
@@ -60,18 +64,32 @@ pub struct TtsStats {
     pub recordings: u64,
 }
 
-type Flight = Arc<OnceCell<Result<Arc<[i16]>, TtsError>>>;
+/// One synthesis in progress, awaited by every request for its text.
+type Flight = Shared<BoxFuture<'static, Result<Arc<[i16]>, TtsError>>>;
+
+/// What a synthesis task needs from the service (owned, so the task outlives any request).
+#[derive(Clone)]
+struct Filler {
+    engine: Arc<dyn TtsEngine>,
+    cache: Arc<AudioCache>,
+    counters: Arc<Counters>,
+}
+
+#[derive(Default)]
+struct Counters {
+    synthesized: AtomicU64,
+    memory_hits: AtomicU64,
+    disk_hits: AtomicU64,
+    recordings: AtomicU64,
+}
 
 /// Text-to-speech for calls: prompt parts to 8 kHz mono PCM.
 pub struct Tts {
     engine: Arc<dyn TtsEngine>,
     library: Arc<PromptLibrary>,
     cache: Arc<AudioCache>,
-    in_flight: Mutex<HashMap<CacheKey, Flight>>,
-    synthesized: AtomicU64,
-    memory_hits: AtomicU64,
-    disk_hits: AtomicU64,
-    recordings: AtomicU64,
+    in_flight: Arc<Mutex<HashMap<CacheKey, Flight>>>,
+    counters: Arc<Counters>,
 }
 
 impl Tts {
@@ -81,11 +99,8 @@ impl Tts {
             engine,
             library: Arc::new(PromptLibrary::new(config.prompts_dir)),
             cache: Arc::new(AudioCache::new(config.cache_dir, config.memory_cache_bytes)),
-            in_flight: Mutex::new(HashMap::new()),
-            synthesized: AtomicU64::new(0),
-            memory_hits: AtomicU64::new(0),
-            disk_hits: AtomicU64::new(0),
-            recordings: AtomicU64::new(0),
+            in_flight: Arc::default(),
+            counters: Arc::default(),
         }
     }
 
@@ -130,35 +145,42 @@ impl Tts {
         }
         let key = CacheKey::new(self.engine.id(), &self.engine.voice(lang), text);
         if let Some(hit) = self.cache.get_memory(&key) {
-            self.memory_hits.fetch_add(1, Ordering::Relaxed);
+            self.counters.memory_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(hit);
         }
         let flight = self
             .in_flight
             .lock()
             .entry(key.clone())
-            .or_default()
+            .or_insert_with(|| {
+                let filler = Filler { engine: self.engine.clone(), cache: self.cache.clone(), counters: self.counters.clone() };
+                let (in_flight, text, key) = (self.in_flight.clone(), text.to_string(), key.clone());
+                let task = tokio::spawn(async move {
+                    let result = filler.fill(lang, &text, &key).await;
+                    // Cached (or failed) by now: later requests look in the cache first.
+                    in_flight.lock().remove(&key);
+                    result
+                });
+                async move { task.await.unwrap_or_else(|e| Err(TtsError::Engine(format!("synthesis task failed: {e}")))) }.boxed().shared()
+            })
             .clone();
-        let result = flight
-            .get_or_init(|| self.fill(lang, text, &key))
-            .await
-            .clone();
-        self.in_flight.lock().remove(&key);
-        result
+        flight.await
     }
+}
 
+impl Filler {
     /// Disk cache, then engine; runs once per key even under concurrent requests.
     async fn fill(&self, lang: Lang, text: &str, key: &CacheKey) -> Result<Arc<[i16]>, TtsError> {
         if let Some(hit) = self.cache.get_memory(key) {
-            self.memory_hits.fetch_add(1, Ordering::Relaxed);
+            self.counters.memory_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(hit);
         }
         let (cache, k) = (self.cache.clone(), key.clone());
         if let Some(hit) = blocking(move || cache.get_disk(&k)).await? {
-            self.disk_hits.fetch_add(1, Ordering::Relaxed);
+            self.counters.disk_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(hit);
         }
-        self.synthesized.fetch_add(1, Ordering::Relaxed);
+        self.counters.synthesized.fetch_add(1, Ordering::Relaxed);
         let audio = self.engine.synthesize(lang, text).await?;
         let samples: Arc<[i16]> = to_8k(&audio.samples, audio.sample_rate, TTS_GAIN)?.into();
         tracing::debug!(
@@ -171,6 +193,9 @@ impl Tts {
         blocking(move || cache.put(&k, s)).await?;
         Ok(samples)
     }
+}
+
+impl Tts {
 
     /// The operator's recording for `key`, if usable; a broken file is logged and skipped so
     /// the caller still hears the synthesized fallback.
@@ -181,7 +206,7 @@ impl Tts {
             .and_then(|r| r)
         {
             Ok(Some(rec)) => {
-                self.recordings.fetch_add(1, Ordering::Relaxed);
+                self.counters.recordings.fetch_add(1, Ordering::Relaxed);
                 Some(rec)
             }
             Ok(None) => None,
@@ -207,10 +232,10 @@ impl Tts {
     /// Cache and synthesis counters.
     pub fn stats(&self) -> TtsStats {
         TtsStats {
-            synthesized: self.synthesized.load(Ordering::Relaxed),
-            memory_hits: self.memory_hits.load(Ordering::Relaxed),
-            disk_hits: self.disk_hits.load(Ordering::Relaxed),
-            recordings: self.recordings.load(Ordering::Relaxed),
+            synthesized: self.counters.synthesized.load(Ordering::Relaxed),
+            memory_hits: self.counters.memory_hits.load(Ordering::Relaxed),
+            disk_hits: self.counters.disk_hits.load(Ordering::Relaxed),
+            recordings: self.counters.recordings.load(Ordering::Relaxed),
         }
     }
 }

@@ -195,6 +195,26 @@ async fn concurrent_requests_for_one_text_share_a_synthesis() {
     assert_eq!(tts.stats().synthesized, 1, "{:?}", tts.stats());
 }
 
+/// A caller who hangs up while their prompt is being synthesized must not waste the synthesis:
+/// it finishes, lands in the cache, and the next caller gets it without synthesizing again.
+#[tokio::test]
+async fn a_synthesis_whose_caller_hung_up_still_fills_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let tts = Arc::new(tts_in(dir.path()));
+    let long = "尊敬的业主您好，您名下阳光花园三栋二单元一千二百零一室截至本月共有三笔物业费未缴，合计一千二百三十四元五角，请您尽快缴纳。";
+    // The request is dropped (the caller hung up) 5 ms in, long before espeak-ng is done.
+    let gone = tokio::time::timeout(std::time::Duration::from_millis(5), tts.speak(Lang::Zh, &[text(long)])).await;
+    assert!(gone.is_err(), "a long sentence cannot be synthesized in 5 ms");
+    // The next caller waits for the same synthesis (or finds it cached): never a second one.
+    let pcm = tts.speak(Lang::Zh, &[text(long)]).await.unwrap();
+    assert!(secs(&pcm) > 5.0, "{} s", secs(&pcm));
+    assert_eq!(tts.stats().synthesized, 1, "{:?}", tts.stats());
+    // And once it is done, it is a plain cache hit.
+    let again = tts.speak(Lang::Zh, &[text(long)]).await.unwrap();
+    assert_eq!(again, pcm);
+    assert_eq!(tts.stats().synthesized, 1, "{:?}", tts.stats());
+}
+
 fn tone(rate: u32, channels: u16, secs: f32, freq: f32, right_silent: bool) -> Vec<i16> {
     let n = (rate as f32 * secs) as usize;
     let mut out = Vec::with_capacity(n * usize::from(channels));
