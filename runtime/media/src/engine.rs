@@ -27,7 +27,7 @@ use crate::ports::PortLease;
 use crate::record::{CallerRecorder, Recorder};
 use crate::rtp::{self, MAX_RTP_PACKET};
 use crate::session::Shared;
-use crate::socket::{Clock, RtpSocket};
+use crate::socket::{self, Clock, RtpSocket};
 use crate::stats::{RecvTracker, SendJitter};
 use crate::{Codec, DtmfDigit, FRAME, IdleAudio, InbandDtmf, MediaConfig, MediaStats, PlayOptions, PlayOutcome};
 
@@ -161,7 +161,6 @@ impl Engine {
         let mut pacer = Pacer::new(Instant::now(), rand::random());
         let sleep = tokio::time::sleep_until(pacer.deadline());
         tokio::pin!(sleep);
-        let mut buf = vec![0u8; MAX_RTP_PACKET + 1];
         'ticks: loop {
             (&mut sleep).await;
             let fired = pacer.fire(Instant::now());
@@ -174,7 +173,7 @@ impl Engine {
                     Err(TryRecvError::Empty) => break,
                 }
             }
-            self.receive(&mut buf);
+            self.receive();
             self.tick(fired.timestamp);
             sleep.as_mut().reset(pacer.deadline());
         }
@@ -183,16 +182,10 @@ impl Engine {
 
     /// Takes what arrived since the last tick. Bounded, so a flood cannot starve the clock: what
     /// is beyond the bound waits in (or overflows) the socket's buffer.
-    fn receive(&mut self, buf: &mut [u8]) {
+    fn receive(&mut self) {
         let clock = Clock::now();
-        for _ in 0..64 {
-            match self.socket.recv(buf, &clock) {
-                Ok(Some(d)) => self.on_datagram(&buf[..d.len], d.from, d.arrived),
-                Ok(None) => break,
-                // ICMP errors reported on the socket: not fatal for RTP.
-                Err(_) => break,
-            }
-        }
+        // ICMP errors reported on the socket are not fatal for RTP: try again next tick.
+        let _ = socket::recv_batch(self.socket.fd(), 64, &clock, |data, from, arrived| self.on_datagram(data, from, arrived));
     }
 
     fn shutdown(&mut self) {

@@ -7,29 +7,20 @@
 //! needs, so the kernel stamps each datagram on arrival (`SO_TIMESTAMPNS`) and the stamp comes
 //! back with it.
 
+use std::cell::RefCell;
 use std::io;
 use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use nix::sys::socket::{self, ControlMessageOwned, MsgFlags, SockaddrStorage, sockopt};
+use nix::sys::socket::{self, ControlMessageOwned, MsgFlags, MultiHeaders, SockaddrStorage, sockopt};
 
-/// One datagram taken from the socket.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Received {
-    /// Bytes written into the caller's buffer.
-    pub len: usize,
-    /// Who sent it.
-    pub from: SocketAddr,
-    /// When the kernel queued it (the read may come up to a tick later).
-    pub arrived: Instant,
-}
+use crate::rtp::MAX_RTP_PACKET;
 
 /// The leg's UDP socket.
 #[derive(Debug)]
 pub(crate) struct RtpSocket {
     sock: UdpSocket,
-    cmsg: Vec<u8>,
 }
 
 impl RtpSocket {
@@ -37,7 +28,7 @@ impl RtpSocket {
     pub(crate) fn new(sock: UdpSocket) -> io::Result<Self> {
         sock.set_nonblocking(true)?;
         socket::setsockopt(&sock, sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)?;
-        Ok(Self { sock, cmsg: nix::cmsg_space!(nix::sys::time::TimeSpec) })
+        Ok(Self { sock })
     }
 
     /// The bound address (for the SDP).
@@ -50,26 +41,70 @@ impl RtpSocket {
         self.sock.send_to(buf, to)
     }
 
-    /// Takes the next queued datagram, `Ok(None)` when none is waiting. `clock` is one reading of
-    /// both clocks (see [`Clock::now`]), to turn the kernel's wall-clock stamp into an `Instant`.
-    pub(crate) fn recv(&mut self, buf: &mut [u8], clock: &Clock) -> io::Result<Option<Received>> {
-        let mut iov = [io::IoSliceMut::new(buf)];
-        let msg = match socket::recvmsg::<SockaddrStorage>(self.sock.as_raw_fd(), &mut iov, Some(&mut self.cmsg), MsgFlags::MSG_DONTWAIT) {
-            Ok(m) => m,
-            Err(nix::errno::Errno::EAGAIN) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let from = msg.address.as_ref().and_then(to_std).ok_or_else(|| io::Error::other("datagram without a source address"))?;
-        let mut arrived = clock.instant;
-        if let Ok(cmsgs) = msg.cmsgs() {
-            for c in cmsgs {
-                if let ControlMessageOwned::ScmTimestampns(ts) = c {
-                    arrived = clock.instant_of(Duration::new(ts.tv_sec().max(0) as u64, ts.tv_nsec().clamp(0, 999_999_999) as u32));
+    /// The descriptor, for [`recv_batch`] (which must not borrow the socket's owner).
+    pub(crate) fn fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+}
+
+/// Datagrams taken per system call.
+const BATCH: usize = 8;
+/// One receive slot: a byte more than the largest accepted packet, so oversize is seen.
+const SLOT: usize = MAX_RTP_PACKET + 1;
+
+/// recvmmsg headers and buffers, one set per media thread (legs on a thread take turns: nothing
+/// awaits while they are in use).
+struct Scratch {
+    headers: MultiHeaders<SockaddrStorage>,
+    buffers: Box<[u8]>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
+}
+
+/// Takes up to `max` queued datagrams from `fd`, [`BATCH`] per system call (recvmmsg), calling
+/// `on(bytes, sender, arrival)` for each; returns how many. A steady stream has one datagram per
+/// tick, so this is one call per tick where a read-until-empty loop needed two (the second
+/// only to learn the queue was empty). `clock` is one reading of both clocks (see [`Clock::now`]).
+pub(crate) fn recv_batch(fd: RawFd, max: usize, clock: &Clock, mut on: impl FnMut(&[u8], SocketAddr, Instant)) -> io::Result<usize> {
+    SCRATCH.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let scratch = guard.get_or_insert_with(|| Scratch {
+            headers: MultiHeaders::preallocate(BATCH, Some(nix::cmsg_space!(nix::sys::time::TimeSpec))),
+            buffers: vec![0u8; BATCH * SLOT].into_boxed_slice(),
+        });
+        let mut total = 0;
+        while total < max {
+            let want = (max - total).min(BATCH);
+            let Scratch { headers, buffers } = &mut *scratch;
+            let mut slots = buffers.chunks_mut(SLOT);
+            let mut iovs: [[io::IoSliceMut<'_>; 1]; BATCH] =
+                std::array::from_fn(|_| [io::IoSliceMut::new(slots.next().unwrap_or_default())]);
+            let got = match socket::recvmmsg(fd, headers, iovs[..want].iter_mut(), MsgFlags::MSG_DONTWAIT, None) {
+                Ok(got) => got,
+                Err(nix::errno::Errno::EAGAIN) => break,
+                Err(e) => return Err(e.into()),
+            };
+            let mut n = 0;
+            for msg in got {
+                n += 1;
+                let Some(from) = msg.address.as_ref().and_then(to_std) else { continue };
+                let mut arrived = clock.instant;
+                for c in msg.cmsgs().into_iter().flatten() {
+                    if let ControlMessageOwned::ScmTimestampns(ts) = c {
+                        arrived = clock.instant_of(Duration::new(ts.tv_sec().max(0) as u64, ts.tv_nsec().clamp(0, 999_999_999) as u32));
+                    }
                 }
+                on(msg.iovs().next().unwrap_or_default(), from, arrived);
+            }
+            total += n;
+            if n < want {
+                break;
             }
         }
-        Ok(Some(Received { len: msg.bytes, from, arrived }))
-    }
+        Ok(total)
+    })
 }
 
 fn to_std(a: &SockaddrStorage) -> Option<SocketAddr> {
@@ -105,25 +140,53 @@ impl Clock {
 mod tests {
     use super::*;
 
+    fn take(rx: &RtpSocket, max: usize) -> Vec<(Vec<u8>, SocketAddr, Instant)> {
+        let mut got = Vec::new();
+        let n = recv_batch(rx.fd(), max, &Clock::now(), |d, from, at| got.push((d.to_vec(), from, at))).unwrap();
+        assert_eq!(n, got.len());
+        got
+    }
+
     #[test]
     fn a_datagram_comes_back_with_its_sender_and_arrival_time() {
-        let mut rx = RtpSocket::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+        let rx = RtpSocket::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
         let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let mut buf = [0u8; 64];
-        assert!(rx.recv(&mut buf, &Clock::now()).unwrap().is_none(), "nothing queued yet");
+        assert!(take(&rx, 64).is_empty(), "nothing queued yet");
         // The kernel turns receive stamping on for the whole stack a moment after the first socket
         // asks (deferred work); a datagram before that is stamped when read. Calls are longer.
         std::thread::sleep(Duration::from_millis(100));
         tx.send_to(b"hello", rx.local_addr().unwrap()).unwrap();
         let sent = Instant::now();
         std::thread::sleep(Duration::from_millis(30));
-        let got = rx.recv(&mut buf, &Clock::now()).unwrap().expect("queued datagram");
-        assert_eq!(&buf[..got.len], b"hello");
-        assert_eq!(got.from, tx.local_addr().unwrap());
+        let got = take(&rx, 64);
+        assert_eq!(got.len(), 1);
+        let (data, from, arrived) = &got[0];
+        assert_eq!(&data[..], b"hello");
+        assert_eq!(*from, tx.local_addr().unwrap());
         // Stamped on arrival (right after the send), not when read 30 ms later.
-        let lag = got.arrived.saturating_duration_since(sent).max(sent.saturating_duration_since(got.arrived));
+        let lag = arrived.saturating_duration_since(sent).max(sent.saturating_duration_since(*arrived));
         assert!(lag < Duration::from_millis(15), "arrival stamp off by {lag:?}");
-        assert!(rx.recv(&mut buf, &Clock::now()).unwrap().is_none());
+        assert!(take(&rx, 64).is_empty());
+    }
+
+    #[test]
+    fn batches_take_everything_queued_up_to_the_bound_in_order_and_see_oversize() {
+        let rx = RtpSocket::new(UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let to = rx.local_addr().unwrap();
+        for i in 0..20u8 {
+            tx.send_to(&[i; 12], to).unwrap();
+        }
+        tx.send_to(&[7u8; MAX_RTP_PACKET + 300], to).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        // The bound holds (what is left waits for the next tick) …
+        let first = take(&rx, 13);
+        assert_eq!(first.iter().map(|g| g.0[0]).collect::<Vec<_>>(), (0..13).collect::<Vec<u8>>());
+        // … and the rest comes next, the oversize datagram truncated to one byte over the limit.
+        let rest = take(&rx, 64);
+        assert_eq!(rest.len(), 8);
+        assert_eq!(rest[6].0[0], 19);
+        assert_eq!(rest[7].0.len(), MAX_RTP_PACKET + 1);
     }
 
     #[test]
