@@ -1,6 +1,7 @@
 //! Where RTP sessions run. By default on media threads of their own (`[media] threads`, default
-//! half the CPUs, at least 1), each a single-threaded tokio runtime, so plugin execution, TTS and SIP bursts on the main
-//! runtime cannot delay the 20 ms send clock; `threads = 0` puts media back on the main runtime.
+//! half the CPUs, at least 1), each a [`MediaThread`] that drives all its legs from one timing
+//! wheel, so plugin execution, TTS and SIP bursts on the main runtime cannot delay the 20 ms send
+//! clock; `threads = 0` puts media back on the main runtime (a tokio task per leg).
 //!
 //! Media threads run at a raised scheduling priority (`[media] priority`) the way Asterisk (`-p`)
 //! and FreeSWITCH (`-rp`/`-hp`) run theirs: on a busy machine, the tail of the RTP send lateness
@@ -8,15 +9,13 @@
 //! process may not raise its priority (no `CAP_SYS_NICE`), a warning says how to grant it and
 //! the threads run at normal priority.
 //!
-//! Why one single-threaded runtime per media thread rather than one multi-threaded runtime: a
-//! session's task owns its socket and never moves; idle work-stealing workers spinning for work
-//! doubled the media CPU with two threads (measured), and at raised priority that spin takes CPU
-//! from SIP and the plugins.
+//! Why a wheel thread rather than a tokio runtime per media thread: with a task and a timer per
+//! leg, tokio's millisecond timer made every tick 1–2 ms late before any load, and the per-leg
+//! wake-ups cost CPU the busiest calls need (measured in docs/benchmarks.md, session 5).
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use courtyard_media::{MediaConfig, MediaError, MediaSession, PortAllocator};
+use courtyard_media::{MediaConfig, MediaError, MediaSession, MediaThread, PortAllocator};
 use serde::Deserialize;
 
 /// Scheduling priority of the media threads (`[media] priority`).
@@ -45,8 +44,7 @@ pub fn default_threads() -> usize {
 
 /// The media threads, started on first use.
 struct MediaThreads {
-    handles: Vec<tokio::runtime::Handle>,
-    next: AtomicUsize,
+    threads: Vec<MediaThread>,
 }
 
 static MEDIA: OnceLock<Option<MediaThreads>> = OnceLock::new();
@@ -58,7 +56,7 @@ pub fn configure(threads: usize, priority: MediaPriority) {
     let _ = SETTINGS.set((threads, priority));
 }
 
-/// Opens a call leg's RTP session on the next media thread (round-robin), or on the current
+/// Opens a call leg's RTP session on the media thread with the fewest legs, or on the current
 /// runtime when `[media] threads = 0`.
 pub async fn open(ports: &PortAllocator, config: MediaConfig) -> Result<MediaSession, MediaError> {
     let media = MEDIA.get_or_init(|| {
@@ -66,10 +64,10 @@ pub async fn open(ports: &PortAllocator, config: MediaConfig) -> Result<MediaSes
         start(threads, priority)
     });
     match media {
-        Some(m) => {
-            let i = m.next.fetch_add(1, Ordering::Relaxed) % m.handles.len();
-            MediaSession::open_on(&m.handles[i], ports, config)
-        }
+        Some(m) => match m.threads.iter().min_by_key(|t| t.legs()) {
+            Some(t) => MediaSession::open_on_thread(t, ports, config),
+            None => MediaSession::open(ports, config).await,
+        },
         None => MediaSession::open(ports, config).await,
     }
 }
@@ -78,17 +76,9 @@ fn start(threads: usize, priority: MediaPriority) -> Option<MediaThreads> {
     if threads == 0 {
         return None;
     }
-    let mut handles = Vec::with_capacity(threads);
+    let mut started = Vec::with_capacity(threads);
     for n in 0..threads {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let spawned = std::thread::Builder::new().name(format!("media-{n}")).spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot start a media thread's runtime");
-                    return;
-                }
-            };
+        let spawned = MediaThread::spawn(format!("media-{n}"), move || {
             if let Err(e) = raise_priority(priority) {
                 // Once per process is enough to tell the operator.
                 if n == 0 {
@@ -98,24 +88,18 @@ fn start(threads: usize, priority: MediaPriority) -> Option<MediaThreads> {
                     );
                 }
             }
-            let _ = tx.send(rt.handle().clone());
-            // Sessions are spawned onto this runtime through its handle; it runs them forever.
-            rt.block_on(std::future::pending::<()>());
         });
         match spawned {
-            Ok(_) => match rx.recv() {
-                Ok(h) => handles.push(h),
-                Err(_) => break,
-            },
+            Ok(t) => started.push(t),
             Err(e) => tracing::error!(error = %e, "cannot start a media thread"),
         }
     }
-    if handles.is_empty() {
+    if started.is_empty() {
         tracing::error!("no media thread could start; media shares the main runtime");
         return None;
     }
-    tracing::info!(threads = handles.len(), ?priority, "media threads started");
-    Some(MediaThreads { handles, next: AtomicUsize::new(0) })
+    tracing::info!(threads = started.len(), ?priority, "media threads started");
+    Some(MediaThreads { threads: started })
 }
 
 /// Raises the calling thread's scheduling priority.
@@ -178,22 +162,31 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-    async fn sessions_run_on_the_media_threads_round_robin() {
+    async fn sessions_go_to_the_least_busy_media_thread_and_send_rtp() {
         let ports = PortAllocator::any("127.0.0.1".parse().unwrap());
         let m = start(2, MediaPriority::Normal).unwrap();
-        assert_eq!(m.handles.len(), 2);
-        // A task spawned through each handle runs on that media thread.
-        for (i, h) in m.handles.iter().enumerate() {
-            let name = h.spawn(async { std::thread::current().name().map(str::to_owned) }).await.unwrap();
-            assert_eq!(name.as_deref(), Some(format!("media-{i}").as_str()));
-        }
-        // And a session opened on one sends RTP (its socket lives on the media thread).
-        let s = MediaSession::open_on(&m.handles[1], &ports, MediaConfig::default()).unwrap();
+        let names: Vec<&str> = m.threads.iter().map(|t| t.name()).collect();
+        assert_eq!(names, ["media-0", "media-1"]);
+        let open = |m: &MediaThreads| {
+            let t = m.threads.iter().min_by_key(|t| t.legs()).unwrap();
+            MediaSession::open_on_thread(t, &ports, MediaConfig::default()).unwrap()
+        };
+        let a = open(&m);
+        let b = open(&m);
+        let c = open(&m);
+        let legs: Vec<usize> = m.threads.iter().map(|t| t.legs()).collect();
+        assert_eq!(legs, [2, 1], "three calls spread over two threads");
+        // A leg on a media thread sends RTP once it knows where to.
         let peer = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        s.set_remote(peer.local_addr().unwrap(), courtyard_media::Codec::Pcmu, None);
+        b.set_remote(peer.local_addr().unwrap(), courtyard_media::Codec::Pcmu, None);
         let mut buf = [0u8; 512];
         let n = tokio::time::timeout(std::time::Duration::from_secs(2), peer.recv(&mut buf)).await.unwrap().unwrap();
         assert_eq!(n, 12 + 160, "one 20 ms PCMU frame of silence");
-        s.close().await;
+        // Closed legs leave their thread, so the next call goes where there is room.
+        a.close().await;
+        c.close().await;
+        assert_eq!(m.threads.iter().map(|t| t.legs()).sum::<usize>(), 1);
+        b.close().await;
+        assert_eq!(ports.in_use(), 0);
     }
 }

@@ -4,12 +4,16 @@
 //! fired) p50/p99/max, and the receivers' RFC 3550 interarrival jitter.
 //!
 //! `cargo run --release -p courtyard-media --example bench-media -- [SESSIONS=500] [SECONDS=10] [THREADS=2]`
+//!
+//! `MEDIA_DRIVER=wheel` (default) runs the sessions on THREADS [`MediaThread`]s, the way the
+//! runtime does; `MEDIA_DRIVER=tasks` runs each as a tokio task on a THREADS-worker runtime (the
+//! driver before session 5), for comparison.
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use courtyard_media::{Codec, MediaConfig, MediaSession, PlayOptions, PortAllocator, SendJitter, tone};
+use courtyard_media::{Codec, MediaConfig, MediaSession, MediaThread, PlayOptions, PortAllocator, SendJitter, tone};
 
 fn proc_cpu_ticks() -> u64 {
     // utime + stime of the whole process, in clock ticks (fields 14 and 15 of /proc/self/stat).
@@ -32,13 +36,22 @@ fn main() {
     let n = args.first().copied().unwrap_or(500) & !1;
     let secs = args.get(1).copied().unwrap_or(10) as u64;
     let threads = args.get(2).copied().unwrap_or(2);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build().expect("runtime");
+    let wheel = std::env::var("MEDIA_DRIVER").map_or(true, |d| d != "tasks");
+    // With media threads, the runtime only runs the play loops (the plugins' side).
+    let workers = if wheel { 1 } else { threads };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build().expect("runtime");
     rt.block_on(async move {
         let rss0 = rss_kib();
         let ports = PortAllocator::any(Ipv4Addr::LOCALHOST.into());
+        let media: Vec<MediaThread> =
+            if wheel { (0..threads).map(|i| MediaThread::spawn(format!("media-{i}"), || {}).expect("media thread")).collect() } else { Vec::new() };
         let mut sessions = Vec::with_capacity(n);
-        for _ in 0..n {
-            sessions.push(MediaSession::open(&ports, MediaConfig::default()).await.expect("open"));
+        for i in 0..n {
+            let s = match media.get(i % threads.max(1)) {
+                Some(t) => MediaSession::open_on_thread(t, &ports, MediaConfig::default()),
+                None => MediaSession::open(&ports, MediaConfig::default()).await,
+            };
+            sessions.push(s.expect("open"));
         }
         for pair in sessions.chunks(2) {
             // Half the pairs PCMU, half PCMA.
@@ -79,7 +92,8 @@ fn main() {
         let cpu_pct = cpu_s / wall.as_secs_f64() * 100.0;
         let mut rj = rx_jitter.clone();
         rj.sort_by(|a, b| a.total_cmp(b));
-        println!("bench-media: {n} sessions ({} pairs, RTP both ways, G.711 + jitter buffer), {threads} worker threads, {secs} s window", n / 2);
+        let driver = if wheel { "media threads (timing wheel)" } else { "tokio worker threads (task per leg)" };
+        println!("bench-media: {n} sessions ({} pairs, RTP both ways, G.711 + jitter buffer), {threads} {driver}, {secs} s window", n / 2);
         println!("  packets sent in window     {} ({:.0} pps)", sent1 - sent0, (sent1 - sent0) as f64 / wall.as_secs_f64());
         println!("  CPU                        {cpu_pct:.1} % of one core total, {:.3} % per session ({:.1} µs CPU per session-second)", cpu_pct / n as f64, cpu_s * 1e6 / n as f64 / wall.as_secs_f64());
         println!("  RSS                        {} KiB total growth, {:.1} KiB per session", rss1.saturating_sub(rss0), rss1.saturating_sub(rss0) as f64 / n as f64);

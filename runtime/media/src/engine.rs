@@ -1,9 +1,13 @@
-//! The per-leg media task: one socket, one 20 ms clock, all state owned by one task (no locks on
-//! the packet path). The task wakes only at its ticks. Each tick applies the commands from the
-//! [`crate::MediaSession`] handles, takes the datagrams that arrived since the last tick (stamped
-//! by the kernel on arrival, see [`crate::socket`]), pulls one received frame and sends one frame.
-//! Nothing a command does is audible before the next frame goes out, so waiting for the tick
-//! costs no latency; waking per packet or per command cost CPU the busiest calls need.
+//! One leg's media: one socket, one 20 ms clock, all state owned by whoever drives the leg (no
+//! locks on the packet path). The leg does work only at its ticks: each tick applies the commands
+//! from the [`crate::MediaSession`] handles, takes the datagrams that arrived since the last tick
+//! (stamped by the kernel on arrival, see [`crate::socket`]), pulls one received frame and sends
+//! one frame. Nothing a command does is audible before the next frame goes out, so waiting for
+//! the tick costs no latency; waking per packet or per command cost CPU the busiest calls need.
+//!
+//! Two drivers call [`Engine::on_tick`]: a tokio task per leg ([`Engine::run`], for sessions on a
+//! tokio runtime) and a media thread driving hundreds of legs from one timing wheel
+//! ([`crate::MediaThread`]).
 //!
 //! Pacing is the [`Pacer`]'s: absolute deadlines, so no drift; the RTP timestamp advances 160 per
 //! tick whether or not a packet is sent.
@@ -71,6 +75,10 @@ struct QueuedDigit {
 }
 
 pub(crate) struct Engine {
+    cmds: mpsc::UnboundedReceiver<Command>,
+    pacer: Pacer,
+    /// Told when the leg has ended (its port is free again).
+    ended: Option<oneshot::Sender<()>>,
     socket: RtpSocket,
     _lease: PortLease,
     cfg: MediaConfig,
@@ -118,8 +126,13 @@ impl Engine {
         cfg: MediaConfig,
         shared: Arc<Shared>,
         digit_tx: broadcast::Sender<DtmfDigit>,
+        cmds: mpsc::UnboundedReceiver<Command>,
+        ended: oneshot::Sender<()>,
     ) -> Self {
         Self {
+            cmds,
+            pacer: Pacer::new(Instant::now(), rand::random()),
+            ended: Some(ended),
             socket,
             _lease: lease,
             cfg,
@@ -157,27 +170,51 @@ impl Engine {
         }
     }
 
-    pub(crate) async fn run(mut self, mut cmds: mpsc::UnboundedReceiver<Command>) {
-        let mut pacer = Pacer::new(Instant::now(), rand::random());
-        let sleep = tokio::time::sleep_until(pacer.deadline());
-        tokio::pin!(sleep);
-        'ticks: loop {
-            (&mut sleep).await;
-            let fired = pacer.fire(Instant::now());
-            self.send_jitter.record(fired.late.as_micros().min(u32::MAX as u128) as u32);
-            self.stats.ticks_skipped += fired.skipped as u64;
-            loop {
-                match cmds.try_recv() {
-                    Ok(Command::Close) | Err(TryRecvError::Disconnected) => break 'ticks,
-                    Ok(c) => self.command(c),
-                    Err(TryRecvError::Empty) => break,
+    /// Puts the leg's first tick at `first` (later ones follow every 20 ms from there).
+    pub(crate) fn start_at(&mut self, first: Instant) {
+        self.pacer.restart_at(first);
+    }
+
+    /// When the leg's next tick is due.
+    pub(crate) fn deadline(&self) -> Instant {
+        self.pacer.deadline()
+    }
+
+    /// The leg's tick, called at (or after) [`Engine::deadline`] with the time it actually runs.
+    /// Returns `false` once the leg has ended (closed, or every handle dropped): the driver must
+    /// then call [`Engine::finish`] and not tick it again.
+    pub(crate) fn on_tick(&mut self, now: Instant) -> bool {
+        let fired = self.pacer.fire(now);
+        self.send_jitter.record(fired.late.as_micros().min(u32::MAX as u128) as u32);
+        self.stats.ticks_skipped += fired.skipped as u64;
+        loop {
+            match self.cmds.try_recv() {
+                Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
+                    self.shutdown();
+                    return false;
                 }
+                Ok(c) => self.command(c),
+                Err(TryRecvError::Empty) => break,
             }
-            self.receive();
-            self.tick(fired.timestamp);
-            sleep.as_mut().reset(pacer.deadline());
         }
-        self.shutdown();
+        self.receive();
+        self.tick(fired.timestamp);
+        true
+    }
+
+    /// Drives the leg as a tokio task of its own, first tick one frame from now.
+    pub(crate) async fn run(mut self) {
+        self.start_at(Instant::now() + crate::pacer::TICK);
+        let sleep = tokio::time::sleep_until(self.deadline());
+        tokio::pin!(sleep);
+        loop {
+            (&mut sleep).await;
+            if !self.on_tick(Instant::now()) {
+                self.finish();
+                return;
+            }
+            sleep.as_mut().reset(self.deadline());
+        }
     }
 
     /// Takes what arrived since the last tick. Bounded, so a flood cannot starve the clock: what
@@ -206,6 +243,17 @@ impl Engine {
         self.shared.send_jitter.lock().clone_from(&self.send_jitter);
         self.digit_tx = None;
         self.shared.digits.lock().take();
+    }
+
+    /// Frees the leg (socket closed, then its port back to the allocator) and then tells
+    /// [`crate::MediaSession::close`] it has ended, so a closed session's port can be reused at
+    /// once. Called by the driver once [`Engine::on_tick`] returned `false`.
+    pub(crate) fn finish(mut self) {
+        let ended = self.ended.take();
+        drop(self);
+        if let Some(ended) = ended {
+            let _ = ended.send(());
+        }
     }
 
     fn command(&mut self, c: Command) {

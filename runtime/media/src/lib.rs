@@ -1,11 +1,13 @@
 //! courtyard-media: the audio side of a Courtyard call.
 //!
-//! Each call leg is a [`MediaSession`]: one UDP socket from the [`PortAllocator`]'s range and one
-//! tokio task that owns it. The task runs a 20 ms clock with absolute deadlines (so it does not
-//! drift), and on every tick it takes one frame from the receive jitter buffer (for recording,
-//! in-band DTMF detection and bridged legs) and sends one frame (prompt audio, bridged audio, a
-//! telephone-event, or comfort silence). Public methods are messages to that task, so a session
-//! handle is cheap to clone and safe to use from any task. See README.md for the wiring API.
+//! Each call leg is a [`MediaSession`]: one UDP socket from the [`PortAllocator`]'s range, driven
+//! either by a tokio task of its own or, as the runtime runs calls, by a [`MediaThread`] that
+//! serves hundreds of legs from one timing wheel. Each leg has a 20 ms clock with absolute
+//! deadlines (so it does not drift), and on every tick it takes one frame from the receive jitter
+//! buffer (for recording, in-band DTMF detection and bridged legs) and sends one frame (prompt
+//! audio, bridged audio, a telephone-event, or comfort silence). Public methods are messages the
+//! leg takes at its next tick, so a session handle is cheap to clone and safe to use from any
+//! task. See README.md for the wiring API.
 
 pub mod bridge;
 pub mod capture;
@@ -24,6 +26,7 @@ pub mod rtp;
 pub mod session;
 mod socket;
 pub mod stats;
+pub mod thread;
 pub mod tone;
 pub mod vad;
 
@@ -35,6 +38,7 @@ pub use ports::PortAllocator;
 pub use record::{CallerRecording, RecordCallerOptions, RecordEnd, RecordMode, RecordingInfo};
 pub use session::{DigitReceiver, IdleAudio, InbandDtmf, MediaConfig, MediaSession};
 pub use stats::{MediaStats, SendJitter};
+pub use thread::MediaThread;
 
 /// Samples per 20 ms frame at 8 kHz: the unit of pacing, mixing and recording.
 pub const FRAME: usize = 160;

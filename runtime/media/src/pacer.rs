@@ -40,6 +40,12 @@ impl Pacer {
         Self { next: start + TICK, ts }
     }
 
+    /// Moves the clock so its next tick is at `first` (the timestamp is kept): a driver that
+    /// serves many clocks puts each on the phase it chose for it.
+    pub fn restart_at(&mut self, first: Instant) {
+        self.next = first;
+    }
+
     /// When the next tick is due.
     pub fn deadline(&self) -> Instant {
         self.next

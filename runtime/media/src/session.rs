@@ -15,6 +15,7 @@ use crate::engine::{Command, Engine};
 use crate::socket::RtpSocket;
 use crate::record::{CallerRecorder, Recorder};
 use crate::stats::SendJitter;
+use crate::thread::MediaThread;
 use crate::{
     CallerRecording, Codec, DtmfDigit, DtmfSource, MediaError, MediaStats, PlayOptions, PlayOutcome, PortAllocator,
     RecordCallerOptions, RecordMode, RecordingInfo,
@@ -129,7 +130,22 @@ impl MediaSession {
     /// media on a runtime of its own so plugin execution or SIP bursts on the main runtime cannot
     /// delay the 20 ms clock (send jitter).
     pub fn open_on(rt: &tokio::runtime::Handle, ports: &PortAllocator, config: MediaConfig) -> Result<Self, MediaError> {
-        let _enter = rt.enter();
+        let (engine, session) = Self::new_leg(ports, config)?;
+        let span = tracing::debug_span!("media", port = session.h.local.port());
+        rt.spawn(tracing::Instrument::instrument(engine.run(), span));
+        Ok(session)
+    }
+
+    /// Like [`MediaSession::open`], but the leg is driven by a [`MediaThread`] together with the
+    /// other legs on that thread (the way the runtime runs calls: one timer wake-up serves every
+    /// leg due in the same millisecond).
+    pub fn open_on_thread(thread: &MediaThread, ports: &PortAllocator, config: MediaConfig) -> Result<Self, MediaError> {
+        let (engine, session) = Self::new_leg(ports, config)?;
+        thread.add(engine, session.h.local.port())?;
+        Ok(session)
+    }
+
+    fn new_leg(ports: &PortAllocator, config: MediaConfig) -> Result<(Engine, Self), MediaError> {
         let (socket, lease) = ports.bind()?;
         let socket = RtpSocket::new(socket).map_err(MediaError::Bind)?;
         let local = socket.local_addr().map_err(MediaError::Bind)?;
@@ -137,16 +153,8 @@ impl MediaSession {
         let (digits, _) = broadcast::channel(64);
         let shared = Arc::new(Shared { stats: Mutex::new(MediaStats::default()), send_jitter: Mutex::new(SendJitter::default()), digits: Mutex::new(Some(digits.clone())) });
         let (ended_tx, ended_rx) = oneshot::channel();
-        let engine = Engine::new(socket, lease, config, shared.clone(), digits);
-        let span = tracing::debug_span!("media", port = local.port());
-        rt.spawn(tracing::Instrument::instrument(
-            async move {
-                engine.run(cmd_rx).await;
-                let _ = ended_tx.send(());
-            },
-            span,
-        ));
-        Ok(Self { h: Arc::new(Handle { cmd, local, shared, ended: Mutex::new(Some(ended_rx)) }) })
+        let engine = Engine::new(socket, lease, config, shared.clone(), digits, cmd_rx, ended_tx);
+        Ok((engine, Self { h: Arc::new(Handle { cmd, local, shared, ended: Mutex::new(Some(ended_rx)) }) }))
     }
 
     fn send(&self, c: Command) -> Result<(), MediaError> {

@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use courtyard_media::{MediaConfig, MediaError, MediaSession, PortAllocator};
+use courtyard_media::{MediaConfig, MediaError, MediaSession, MediaThread, PortAllocator};
 
 #[tokio::test]
 async fn sessions_take_even_ports_from_the_range_and_give_them_back() {
@@ -53,4 +53,45 @@ fn a_session_can_live_on_a_dedicated_media_runtime() {
         a.close().await;
         b.close().await;
     });
+}
+
+#[tokio::test]
+async fn a_media_thread_drives_many_legs_and_lets_each_go_when_it_ends() {
+    let thread = MediaThread::spawn("lifecycle-media", || {}).unwrap();
+    let ports = PortAllocator::new(Ipv4Addr::LOCALHOST.into(), 31220..=31259);
+    // Ten pairs talking to each other on one thread.
+    let legs: Vec<MediaSession> = (0..20).map(|_| MediaSession::open_on_thread(&thread, &ports, MediaConfig::default()).unwrap()).collect();
+    assert_eq!(thread.legs(), 20);
+    for pair in legs.chunks(2) {
+        pair[0].set_remote(pair[1].local_addr(), courtyard_media::Codec::Pcma, Some(101));
+        pair[1].set_remote(pair[0].local_addr(), courtyard_media::Codec::Pcma, Some(101));
+    }
+    let mut rx = legs[7].digits();
+    legs[6].send_dtmf('5', 60).await.unwrap();
+    let d = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+    assert_eq!(d.digit, '5');
+    // Every leg sends and receives its partner's comfort silence.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for s in &legs {
+        let st = s.stats();
+        assert!(st.packets_sent >= 5 && st.packets_received >= 5, "{st:?}");
+    }
+    // A closed leg has left the thread and given its port back by the time close returns.
+    legs[0].close().await;
+    assert_eq!(thread.legs(), 19);
+    assert_eq!(ports.in_use(), 19);
+    let port = legs[0].local_addr().port();
+    let again = MediaSession::open_on_thread(&thread, &ports, MediaConfig::default()).unwrap();
+    assert_eq!(again.local_addr().port(), port, "the only free port, and it binds at once");
+    // Dropping every handle ends the legs too.
+    drop(legs);
+    drop(again);
+    for _ in 0..100 {
+        if ports.in_use() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(ports.in_use(), 0);
+    assert_eq!(thread.legs(), 0);
 }

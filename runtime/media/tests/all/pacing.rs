@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use courtyard_media::codec::Codec;
-use courtyard_media::{IdleAudio, MediaConfig, MediaSession, PlayOptions, PlayOutcome, tone};
+use courtyard_media::{IdleAudio, MediaConfig, PlayOptions, PlayOutcome, tone};
 
-use crate::peer::{Peer, decode, ports, session};
+use crate::peer::{Peer, decode, session};
 
 fn assert_continuous(pkts: &[crate::peer::Pkt]) {
     for w in pkts.windows(2) {
@@ -51,7 +51,7 @@ async fn prompt_frames_are_paced_with_continuous_seq_and_timestamps() {
 #[tokio::test]
 async fn idle_nothing_sends_only_prompts_and_timestamps_follow_the_clock() {
     let cfg = MediaConfig { idle: IdleAudio::Nothing, ..MediaConfig::default() };
-    let s = MediaSession::open(&ports(), cfg).await.unwrap();
+    let s = crate::peer::open(cfg);
     let peer = Peer::new().await;
     s.set_remote(peer.addr(), Codec::Pcmu, None);
     let pcm: Arc<[i16]> = tone::sine(1000.0, 100, 8000).into();

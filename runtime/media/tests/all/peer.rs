@@ -6,15 +6,29 @@ use std::time::Duration;
 
 use courtyard_media::codec::Codec;
 use courtyard_media::dtmf::rfc4733::EventPayload;
-use courtyard_media::{MediaConfig, MediaSession, PortAllocator, rtp};
+use std::sync::OnceLock;
+
+use courtyard_media::{MediaConfig, MediaSession, MediaThread, PortAllocator, rtp};
 use tokio::net::UdpSocket;
 
 pub fn ports() -> PortAllocator {
     PortAllocator::any(Ipv4Addr::LOCALHOST.into())
 }
 
+/// The media thread the tests' sessions run on, as the runtime runs calls (every test of this
+/// binary shares it, as calls share one in production).
+pub fn media_thread() -> &'static MediaThread {
+    static THREAD: OnceLock<MediaThread> = OnceLock::new();
+    THREAD.get_or_init(|| MediaThread::spawn("test-media", || {}).unwrap())
+}
+
+/// A session on the shared media thread.
+pub fn open(cfg: MediaConfig) -> MediaSession {
+    MediaSession::open_on_thread(media_thread(), &ports(), cfg).unwrap()
+}
+
 pub async fn session() -> MediaSession {
-    MediaSession::open(&ports(), MediaConfig::default()).await.unwrap()
+    open(MediaConfig::default())
 }
 
 #[derive(Debug, Clone)]
