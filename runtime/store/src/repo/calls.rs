@@ -11,25 +11,33 @@ fn cdr_index_keys(c: &Cdr) -> [String; 2] {
     [format!("ix/ct/{ts}/{}", c.call_id), format!("ix/cc/{}/{ts}/{}", normalize_phone(&c.caller), c.call_id)]
 }
 
-/// Writes a CDR and moves its index entries (time, caller) from the old version's.
-fn write_cdr(tx: &dyn crate::backend::TxView, cdr: Cdr) -> Result<(), StoreError> {
-    if let Some(old) = tx_get::<Cdr>(tx, &rkey::<Cdr>(&cdr.call_id))? {
-        for k in cdr_index_keys(&old) {
+/// Writes a CDR over `old` — the stored version, already read in the same transaction (every
+/// caller needs it anyway) — and moves its index entries (time, caller) when they changed. Most
+/// writes (answer, end) change neither, and then touch only the record.
+fn write_cdr(tx: &dyn crate::backend::TxView, old: Option<&Cdr>, cdr: &Cdr) -> Result<(), StoreError> {
+    let new_keys = cdr_index_keys(cdr);
+    let old_keys = old.map(cdr_index_keys);
+    if let Some(old_keys) = &old_keys {
+        for k in old_keys.iter().filter(|k| !new_keys.contains(k)) {
             tx.remove(k.as_bytes())?;
         }
     }
-    tx_put(tx, &rkey::<Cdr>(&cdr.call_id), &cdr)?;
-    for k in cdr_index_keys(&cdr) {
+    tx_put(tx, &rkey::<Cdr>(&cdr.call_id), cdr)?;
+    for k in new_keys.iter().filter(|k| !old_keys.as_ref().is_some_and(|o| o.contains(k))) {
         tx.insert(k.as_bytes(), b"")?;
     }
     Ok(())
+}
+
+fn stored_cdr(tx: &dyn crate::backend::TxView, call_id: &str) -> Result<Option<Cdr>, StoreError> {
+    tx_get::<Cdr>(tx, &rkey::<Cdr>(call_id))
 }
 
 impl Store {
     /// Insert or update a CDR (the host inserts at call start and updates on answer/end).
     pub async fn upsert_cdr(&self, cdr: &Cdr) -> Result<(), StoreError> {
         check_id("call id", &cdr.call_id)?;
-        self.txn(|tx| write_cdr(tx, cdr.clone()))?;
+        self.txn(|tx| write_cdr(tx, stored_cdr(tx, &cdr.call_id)?.as_ref(), cdr))?;
         self.flush().await
     }
 
@@ -40,12 +48,13 @@ impl Store {
         check_id("call id", &cdr.call_id)?;
         self.txn(|tx| {
             let mut new = cdr.clone();
-            if let Some(old) = tx_get::<Cdr>(tx, &rkey::<Cdr>(&cdr.call_id))? {
-                for (k, v) in old.vars {
-                    new.vars.entry(k).or_insert(v);
+            let old = stored_cdr(tx, &cdr.call_id)?;
+            if let Some(old) = &old {
+                for (k, v) in &old.vars {
+                    new.vars.entry(k.clone()).or_insert_with(|| v.clone());
                 }
             }
-            write_cdr(tx, new)
+            write_cdr(tx, old.as_ref(), &new)
         })?;
         self.flush().await
     }
@@ -54,10 +63,11 @@ impl Store {
     /// and write in one transaction, so a concurrent write is not overwritten with stale fields.
     pub async fn update_cdr(&self, call_id: &str, change: impl Fn(&mut Cdr)) -> Result<Cdr, StoreError> {
         let c = self.txn(|tx| {
-            let mut c = tx_get::<Cdr>(tx, &rkey::<Cdr>(call_id))?.ok_or_else(|| StoreError::NotFound(format!("cdr {call_id}")))?;
+            let old = stored_cdr(tx, call_id)?.ok_or_else(|| StoreError::NotFound(format!("cdr {call_id}")))?;
+            let mut c = old.clone();
             change(&mut c);
             c.call_id = call_id.to_string();
-            write_cdr(tx, c.clone())?;
+            write_cdr(tx, Some(&old), &c)?;
             Ok(c)
         })?;
         self.flush().await?;

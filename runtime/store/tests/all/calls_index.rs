@@ -125,3 +125,31 @@ async fn the_final_write_keeps_vars_the_api_added_while_the_call_was_ending() {
     // Changing a record that does not exist is NotFound, not an empty record.
     assert!(matches!(store.update_cdr("nope@x", |_| {}).await, Err(courtyard_store::StoreError::NotFound(_))));
 }
+
+/// A rewrite that changes the caller or the start time moves the record's index entries; one that
+/// changes neither (answer, end) leaves them where they are.
+#[tokio::test]
+async fn index_entries_follow_the_caller_and_start_of_the_latest_write() {
+    let (_d, store, _c) = temp_store();
+    let t0 = store.now();
+    let mut c = cdr("move-1@127.0.0.1", "13800000001", t0);
+    store.upsert_cdr(&c).await.unwrap();
+    c.end = Some(t0 + Duration::seconds(5));
+    store.upsert_cdr(&c).await.unwrap();
+    assert_eq!(store.calls_from("13800000001", 10).unwrap().len(), 1);
+    // Corrected caller (say, the P-Asserted-Identity arrived) and start.
+    c.caller = "13900000002".into();
+    c.start = t0 - Duration::seconds(60);
+    store.upsert_cdr(&c).await.unwrap();
+    assert!(store.calls_from("13800000001", 10).unwrap().is_empty(), "old caller entry removed");
+    let now_from = store.calls_from("13900000002", 10).unwrap();
+    assert_eq!(now_from.len(), 1);
+    assert_eq!(now_from[0].start, c.start);
+    let in_window = store.cdrs_between(Some(t0 - Duration::seconds(61)), Some(t0 - Duration::seconds(59)), |_| true, 0, 10).unwrap();
+    assert_eq!(in_window.total, 1, "time index moved to the new start");
+    assert_eq!(store.cdrs_between(Some(t0 - Duration::seconds(1)), None, |_| true, 0, 10).unwrap().total, 0);
+    // An update through update_cdr that touches no indexed field keeps the entries.
+    store.update_cdr(&c.call_id, |c| c.hangup_cause = Some("normal".into())).await.unwrap();
+    assert_eq!(store.calls_from("13900000002", 10).unwrap().len(), 1);
+    assert_eq!(store.cdrs_between(None, None, |_| true, 0, 10).unwrap().total, 1);
+}
