@@ -18,6 +18,8 @@
 #        MEDIA_THREADS (default: the config's, half the CPUs)  [media] threads; 0 = RTP on the
 #                               main runtime
 #        MEDIA_PRIORITY (high)  [media] priority: normal | high | realtime
+#        MEDIA_MAX_LOAD (default: the config's, 0.9)  [media] max_load: new calls get 503 while
+#                               every media thread is this busy; 0 = never refuse
 #        GEN_NICE (0)           nice value of the load generator. On a one-machine bench the
 #                               generator competes with the runtime for the same CPUs; 19 stands
 #                               in for callers on other machines (the runtime's send-lateness
@@ -36,6 +38,7 @@ DIGIT_AT=${DIGIT_AT:-2.5}
 MODES=${MODES:-main}
 MEDIA_THREADS=${MEDIA_THREADS:-auto}
 MEDIA_PRIORITY=${MEDIA_PRIORITY:-high}
+MEDIA_MAX_LOAD=${MEDIA_MAX_LOAD:-auto}
 GEN_NICE=${GEN_NICE:-0}
 GEN_THREADS=${GEN_THREADS:-1}
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -51,7 +54,7 @@ PLUGINS=plugins/target/wasm32-wasip2/release
 
 WORK=$(mktemp -d)
 SERVER=
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; [ -n "${SAMPLER:-}" ] && kill "$SAMPLER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null || true
 
@@ -71,6 +74,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_server() { # data_dir -> sets SERVER, SIP, HTTP
   SIP_PORT=$(free_port); HTTP_PORT=$(free_port)
   local mt=(); [ "$MEDIA_THREADS" != auto ] && mt=(COURTYARD_MEDIA_THREADS="$MEDIA_THREADS")
+  [ "$MEDIA_MAX_LOAD" != auto ] && mt+=(COURTYARD_MEDIA_MAX_LOAD="$MEDIA_MAX_LOAD")
   env "${mt[@]}" COURTYARD_MEDIA_PRIORITY="$MEDIA_PRIORITY" COURTYARD_LOG=warn "$BIN" demo --hours 24x7 \
     --sip "127.0.0.1:$SIP_PORT" --http "127.0.0.1:$HTTP_PORT" --data "$1" --plugins "$PLUGINS" \
     >"$WORK/server.out" 2>"$WORK/server.log" &
@@ -128,9 +132,9 @@ EOF
 }
 
 echo "# machine: $(nproc) cores; load before start: $(uptime | sed 's/.*load average/load average/')"
-echo "# command: MODES=\"$MODES\" MEDIA_THREADS=$MEDIA_THREADS MEDIA_PRIORITY=$MEDIA_PRIORITY GEN_NICE=$GEN_NICE GEN_THREADS=$GEN_THREADS SECONDS_PER_STEP=$SECS HOLD=$HOLD DIGIT_AT=$DIGIT_AT bash tests/bench/ivr-load.sh ${STEPS[*]}"
-echo "| flow | media threads/priority/generator nice | N target | N max seen | calls | ok | failed | calls/s | CPU % server/generator (2 cores=200) | RSS MiB | RSS KiB/call | INVITE→audio p50/p99 ms | send late p50/p99/p99.9 ms (server) | rx gap dev p99 ms (client) | RTP lost | TTS synthesized/cache hits | load avg |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "# command: MODES=\"$MODES\" MEDIA_THREADS=$MEDIA_THREADS MEDIA_PRIORITY=$MEDIA_PRIORITY MEDIA_MAX_LOAD=$MEDIA_MAX_LOAD GEN_NICE=$GEN_NICE GEN_THREADS=$GEN_THREADS SECONDS_PER_STEP=$SECS HOLD=$HOLD DIGIT_AT=$DIGIT_AT bash tests/bench/ivr-load.sh ${STEPS[*]}"
+echo "| flow | media threads/priority/generator nice | N target | N max seen | calls | ok | failed | calls/s | CPU % server/generator (2 cores=200) | RSS MiB | RSS KiB/call | INVITE→audio p50/p99 ms | send late p50/p99/p99.9 ms (server) | rx gap dev p99 ms (client) | RTP lost | TTS synthesized/cache hits | media thread load peak | load avg |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for mode in $MODES; do
   case $mode in
     main) NUMBER=4008123456; DIGIT=1 ;;
@@ -143,17 +147,36 @@ for mode in $MODES; do
     start_server "$DATA" || break
     sleep 2
     rss0=$(awk '/VmRSS/{print $2}' /proc/$SERVER/status)
+    # Peak of the busiest media thread's load (/metrics, once a second) during the step.
+    python3 - "$HTTP_PORT" "$WORK/load-peak" <<'EOF' &
+import sys, time, urllib.request
+port, out = sys.argv[1], sys.argv[2]
+peak = 0.0
+while True:
+    try:
+        m = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        for l in m.splitlines():
+            if l.startswith("courtyard_media_thread_load{"):
+                peak = max(peak, float(l.split()[-1]))
+        open(out, "w").write(f"{peak:.2f}")
+    except Exception:
+        pass
+    time.sleep(1)
+EOF
+    SAMPLER=$!
     line=$(nice -n "$GEN_NICE" "$LOAD" --sip "127.0.0.1:$SIP_PORT" --number $NUMBER --digit $DIGIT --digit-at "$DIGIT_AT" --hold "$HOLD" \
       --concurrent "$n" --seconds "$SECS" --callers "$WORK/callers.txt" --pid "$SERVER" --threads "$GEN_THREADS" --prefix "load-$mode-$n-$MEDIA_THREADS-" 2>"$WORK/load.err" | grep '^RESULT ' | sed 's/^RESULT //')
     sleep 2 # final CDR writes
     figs=$(step_figures "$DIGIT" "load-$mode-$n-$MEDIA_THREADS-" 2>"$WORK/figs.err" || echo '{}')
     load=$(uptime | sed 's/.*load average: //' | cut -d, -f1)
+    kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null
+    peak=$(cat "$WORK/load-peak" 2>/dev/null || echo "?"); rm -f "$WORK/load-peak"
     stop_server
     if [ -z "$line" ]; then echo "| $mode | $MEDIA_THREADS | $n | load generator failed: $(tail -3 "$WORK/load.err") |"; break; fi
-    row=$(python3 - "$line" "$figs" "$rss0" "$mode" "$MEDIA_THREADS/$MEDIA_PRIORITY/nice$GEN_NICE" "$load" <<'EOF'
+    row=$(python3 - "$line" "$figs" "$rss0" "$mode" "$MEDIA_THREADS/$MEDIA_PRIORITY/nice$GEN_NICE" "$load" "$peak" <<'EOF'
 import json, sys
 r, f = json.loads(sys.argv[1]), json.loads(sys.argv[2] or "{}")
-rss0, mode, mt, load = int(sys.argv[3] or 0), sys.argv[4], sys.argv[5], sys.argv[6]
+rss0, mode, mt, load, peak = int(sys.argv[3] or 0), sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
 # Every answered call must have a finished CDR, and the runtime must have decoded one digit per
 # call that lasted past the digit (all successful ones).
 missing_cdr = max(0, r.get("answered", r["ok"]) - f.get("cdrs_finished", 0))
@@ -172,7 +195,7 @@ print(f'| {mode} | {mt} | {r["concurrent_target"]} | {r["max_concurrent_seen"]} 
       f'{" " + json.dumps(reasons, ensure_ascii=False) if reasons else ""} | {r["achieved_cps"]:.1f} | '
       f'{cpu:.0f}/{gen:.0f} | {r["server_rss_kib"]/1024:.0f} | {per_call:.0f} | {r["first_audio_ms_p50"]:.0f}/{r["first_audio_ms_p99"]:.0f} | '
       f'{f.get("send_late_p50_ms",0):.1f}/{f.get("send_late_p99_ms",0):.1f}/{f.get("send_late_p999_ms",0):.1f} | '
-      f'{r["rx_gap_dev_ms_p99"]:.1f} | {int(f.get("rtp_lost",0))} | {int(f.get("tts_synth",0))}/{int(f.get("tts_hits",0))} | {load} |')
+      f'{r["rx_gap_dev_ms_p99"]:.1f} | {int(f.get("rtp_lost",0))} | {int(f.get("tts_synth",0))}/{int(f.get("tts_hits",0))} | {peak} | {load} |')
 print("FAILED" if failed else "OK")
 EOF
 )

@@ -115,6 +115,10 @@ pub struct MediaSection {
     pub threads: usize,
     /// Scheduling priority of the media threads.
     pub priority: crate::media_rt::MediaPriority,
+    /// New inbound calls are refused (503) while every media thread's load (share of the last
+    /// second spent ticking legs) is at or above this; 0 = never refuse. Calls in progress keep
+    /// clean audio instead of every call degrading together.
+    pub max_load: f64,
 }
 
 impl Default for MediaSection {
@@ -124,6 +128,7 @@ impl Default for MediaSection {
             rtp_port_max: 29999,
             threads: crate::media_rt::default_threads(),
             priority: crate::media_rt::MediaPriority::High,
+            max_load: crate::media_rt::DEFAULT_MAX_LOAD,
         }
     }
 }
@@ -311,7 +316,8 @@ impl Config {
     }
 
     /// Applies `COURTYARD_SIP_LISTEN`, `COURTYARD_HTTP_LISTEN`, `COURTYARD_DATA_DIR`,
-    /// `COURTYARD_MEDIA_THREADS`, `COURTYARD_MEDIA_PRIORITY`, `COURTYARD_STORE_CACHE_MB`.
+    /// `COURTYARD_MEDIA_THREADS`, `COURTYARD_MEDIA_PRIORITY`, `COURTYARD_MEDIA_MAX_LOAD`,
+    /// `COURTYARD_STORE_CACHE_MB`.
     pub fn apply_env(&mut self) -> Result<(), ConfigError> {
         if let Ok(v) = std::env::var("COURTYARD_SIP_LISTEN") {
             self.sip.listen = v.parse().map_err(|e: std::net::AddrParseError| ConfigError::Env {
@@ -337,6 +343,13 @@ impl Config {
                 message: e.to_string(),
             })?;
         }
+        if let Ok(v) = std::env::var("COURTYARD_MEDIA_MAX_LOAD") {
+            self.media.max_load = v.parse().map_err(|e: std::num::ParseFloatError| ConfigError::Env {
+                var: "COURTYARD_MEDIA_MAX_LOAD",
+                value: v.clone(),
+                message: e.to_string(),
+            })?;
+        }
         if let Ok(v) = std::env::var("COURTYARD_STORE_CACHE_MB") {
             self.data.store_cache_mb = v.parse().map_err(|e: std::num::ParseIntError| ConfigError::Env {
                 var: "COURTYARD_STORE_CACHE_MB",
@@ -355,6 +368,12 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.data.store_cache_mb == 0 {
             return Err(ConfigError::Invalid("[data] store_cache_mb must be at least 1".into()));
+        }
+        if !(0.0..=1.0).contains(&self.media.max_load) {
+            return Err(ConfigError::Invalid(format!(
+                "[media] max_load = {} must be between 0 (never refuse calls) and 1",
+                self.media.max_load
+            )));
         }
         if self.media.rtp_port_min >= self.media.rtp_port_max {
             return Err(ConfigError::Invalid(format!(

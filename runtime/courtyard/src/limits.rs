@@ -40,6 +40,7 @@ pub struct CallCounts {
     by_source: Mutex<HashMap<IpAddr, u32>>,
     refused_caller: AtomicU64,
     refused_source: AtomicU64,
+    refused_media: AtomicU64,
 }
 
 /// The node's counters (one per process).
@@ -88,6 +89,16 @@ impl CallCounts {
         *by_source.entry(source).or_insert(0) += 1;
         *by_caller.entry(caller.to_string()).or_insert(0) += 1;
         Ok(Slot { counts: self, caller: caller.to_string(), source })
+    }
+
+    /// Counts a call refused because the media threads are overloaded (`[media] max_load`).
+    pub fn refused_for_media_load(&self) {
+        self.refused_media.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Calls refused because the media threads were overloaded.
+    pub fn refused_by_media_load(&self) -> u64 {
+        self.refused_media.load(Ordering::Relaxed)
     }
 
     /// Calls refused by the per-caller limit.

@@ -42,6 +42,31 @@ pub fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
+/// `[media] max_load` by default: a thread busy 90 % of each second has no room left for the
+/// bursts of a slot (measured: send lateness p99 climbs past 20 ms above it, docs/benchmarks.md).
+pub const DEFAULT_MAX_LOAD: f64 = 0.9;
+
+/// True when a new call should be refused: every media thread is at or above `max_load` (a new
+/// leg goes to the least busy one, so one busy thread is not enough). Never with `max_load` 0,
+/// before the first call, or with media on the main runtime.
+pub fn overloaded(max_load: f64) -> bool {
+    max_load > 0.0 && MEDIA.get().and_then(Option::as_ref).is_some_and(|m| all_at_or_above(m.threads.iter().map(|t| t.load()), max_load))
+}
+
+fn all_at_or_above(mut loads: impl Iterator<Item = f64>, max_load: f64) -> bool {
+    let mut any = false;
+    let all = loads.all(|l| {
+        any = true;
+        l >= max_load
+    });
+    any && all
+}
+
+/// Each media thread's name and load (for `/metrics`).
+pub fn loads() -> Vec<(String, f64)> {
+    MEDIA.get().and_then(Option::as_ref).map_or_else(Vec::new, |m| m.threads.iter().map(|t| (t.name().to_string(), t.load())).collect())
+}
+
 /// The media threads, started on first use.
 struct MediaThreads {
     threads: Vec<MediaThread>,
@@ -129,6 +154,14 @@ fn raise_priority(priority: MediaPriority) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_are_refused_only_when_every_media_thread_is_at_the_limit() {
+        assert!(all_at_or_above([0.95, 0.91].into_iter(), 0.9));
+        assert!(!all_at_or_above([0.95, 0.4].into_iter(), 0.9), "the new leg would go to the idle thread");
+        assert!(!all_at_or_above(std::iter::empty(), 0.9), "no threads: nothing to protect");
+        assert!(!overloaded(0.0), "0 turns the check off");
+    }
 
     #[test]
     fn priority_names_parse_as_the_config_documents_them() {

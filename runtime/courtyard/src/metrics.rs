@@ -171,10 +171,18 @@ fn render_ops(out: &mut String, shared: &Shared) {
     counter(out, "courtyard_sip_trace_messages_total", "SIP messages written to the on-demand trace log.", w.traced_messages());
 
     let l = crate::limits::counts();
-    let _ = writeln!(out, "# HELP courtyard_calls_refused_total Calls refused by a concurrent-call limit, by limit.");
+    let _ = writeln!(out, "# HELP courtyard_calls_refused_total Calls refused by a concurrent-call limit or because the media threads were overloaded, by limit.");
     let _ = writeln!(out, "# TYPE courtyard_calls_refused_total counter");
     let _ = writeln!(out, "courtyard_calls_refused_total{{limit=\"caller\"}} {}", l.refused_by_caller_limit());
     let _ = writeln!(out, "courtyard_calls_refused_total{{limit=\"source\"}} {}", l.refused_by_source_limit());
+    let _ = writeln!(out, "courtyard_calls_refused_total{{limit=\"media_load\"}} {}", l.refused_by_media_load());
+    let loads = crate::media_rt::loads();
+    if !loads.is_empty() {
+        let _ = writeln!(out, "# HELP courtyard_media_thread_load Share of the last second a media thread spent ticking its calls' legs (0-1; calls are refused at [media] max_load).\n# TYPE courtyard_media_thread_load gauge");
+        for (name, load) in loads {
+            let _ = writeln!(out, "courtyard_media_thread_load{{thread=\"{}\"}} {load:.3}", esc(&name));
+        }
+    }
     gauge(out, "courtyard_call_sources_active", "Distinct source addresses with calls in progress.", l.active_sources() as u64);
 
     ensure_acd_sampler(shared);

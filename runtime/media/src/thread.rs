@@ -14,7 +14,7 @@
 //! each leg's pacer account for what it skipped.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
@@ -64,6 +64,7 @@ impl Ticking for Leg {
 pub struct MediaThread {
     tx: mpsc::Sender<Leg>,
     legs: Arc<AtomicUsize>,
+    load: Arc<AtomicU32>,
     name: String,
 }
 
@@ -74,12 +75,21 @@ impl MediaThread {
         let name = name.into();
         let (tx, rx) = mpsc::channel();
         let legs = Arc::new(AtomicUsize::new(0));
-        let count = legs.clone();
+        let load = Arc::new(AtomicU32::new(0));
+        let (count, meter) = (legs.clone(), load.clone());
         std::thread::Builder::new().name(name.clone()).spawn(move || {
             on_start();
-            Wheel::<Leg>::new(count).run(rx);
+            Wheel::<Leg>::new(count, meter).run(rx);
         })?;
-        Ok(Self { tx, legs, name })
+        Ok(Self { tx, legs, load, name })
+    }
+
+    /// The share of the last second (0.0–1.0) the thread spent ticking its legs, including time
+    /// it was runnable but waiting for a CPU mid-slot. Near 1.0 the thread cannot keep its legs'
+    /// clocks: new calls should go elsewhere (the runtime refuses them, `[media] max_load`).
+    /// 0 when the thread has no legs.
+    pub fn load(&self) -> f64 {
+        self.load.load(Ordering::Relaxed) as f64 / 1000.0
     }
 
     /// Legs the thread drives now (to put a new call on the least busy thread).
@@ -112,15 +122,44 @@ struct Wheel<L> {
     on_wheel: usize,
     /// The next slot time to serve, in ms since `epoch`.
     cursor: u64,
+    meter: LoadMeter,
+    /// The last window's load in ‰ (shared with the handle).
+    load: Arc<AtomicU32>,
+}
+
+/// Wall time spent serving legs, as a share of windows of about a second.
+struct LoadMeter {
+    window_start: Instant,
+    busy: Duration,
+}
+
+impl LoadMeter {
+    const WINDOW: Duration = Duration::from_secs(1);
+
+    fn new(now: Instant) -> Self {
+        Self { window_start: now, busy: Duration::ZERO }
+    }
+
+    /// Adds `busy` ending at `now`; at the end of a window, returns its load in ‰.
+    fn add(&mut self, busy: Duration, now: Instant) -> Option<u32> {
+        self.busy += busy;
+        let span = now.saturating_duration_since(self.window_start);
+        if span < Self::WINDOW {
+            return None;
+        }
+        let permille = (self.busy.as_nanos() * 1000 / span.as_nanos()).min(1000) as u32;
+        *self = Self::new(now);
+        Some(permille)
+    }
 }
 
 impl<L: Ticking> Wheel<L> {
-    fn new(count: Arc<AtomicUsize>) -> Self {
-        Self::starting(Instant::now(), count)
+    fn new(count: Arc<AtomicUsize>, load: Arc<AtomicU32>) -> Self {
+        Self::starting(Instant::now(), count, load)
     }
 
-    fn starting(epoch: Instant, count: Arc<AtomicUsize>) -> Self {
-        Self { epoch, slots: (0..SLOTS).map(|_| Vec::new()).collect(), count, on_wheel: 0, cursor: 0 }
+    fn starting(epoch: Instant, count: Arc<AtomicUsize>, load: Arc<AtomicU32>) -> Self {
+        Self { meter: LoadMeter::new(epoch), load, epoch, slots: (0..SLOTS).map(|_| Vec::new()).collect(), count, on_wheel: 0, cursor: 0 }
     }
 
     fn ms_at(&self, t: Instant) -> u64 {
@@ -157,7 +196,16 @@ impl<L: Ticking> Wheel<L> {
                 Err(RecvTimeoutError::Disconnected) => rx = None,
                 Err(RecvTimeoutError::Timeout) => {}
             }
-            self.serve(Instant::now(), Instant::now);
+            let start = Instant::now();
+            self.serve(start, Instant::now);
+            let end = Instant::now();
+            if self.on_wheel == 0 {
+                // Idle: nothing is late, and a stale high figure must not turn calls away.
+                self.load.store(0, Ordering::Relaxed);
+                self.meter = LoadMeter::new(end);
+            } else if let Some(permille) = self.meter.add(end - start, end) {
+                self.load.store(permille, Ordering::Relaxed);
+            }
         }
     }
 
@@ -260,7 +308,7 @@ mod tests {
     #[test]
     fn a_leg_behind_after_a_stall_catches_up_instead_of_staying_a_period_late() {
         let epoch = Instant::now();
-        let mut w = Wheel::starting(epoch, Arc::new(AtomicUsize::new(1)));
+        let mut w = Wheel::starting(epoch, Arc::new(AtomicUsize::new(1)), Arc::default());
         let (p, ticks) = probe(usize::MAX);
         w.place(p, epoch);
         let at = |ms: u64| epoch + Duration::from_millis(ms);
@@ -288,7 +336,7 @@ mod tests {
     fn an_ended_leg_leaves_the_wheel() {
         let epoch = Instant::now();
         let count = Arc::new(AtomicUsize::new(2));
-        let mut w = Wheel::starting(epoch, count.clone());
+        let mut w = Wheel::starting(epoch, count.clone(), Arc::default());
         let (a, ta) = probe(3);
         let (b, tb) = probe(usize::MAX);
         w.place(a, epoch);
@@ -305,6 +353,21 @@ mod tests {
         // The other leg went on every 20 ms, in a slot of its own.
         assert_eq!(tb.lock().len(), 4);
         assert!(tb.lock().windows(2).all(|w| w[1].0 - w[0].0 == 160));
+    }
+
+    #[test]
+    fn load_is_the_busy_share_of_each_second() {
+        let t0 = Instant::now();
+        let mut m = LoadMeter::new(t0);
+        let ms = |n: u64| Duration::from_millis(n);
+        // 50 serves of 9 ms in one second: 45 %.
+        for k in 1..50u64 {
+            assert_eq!(m.add(ms(9), t0 + ms(20 * k)), None);
+        }
+        assert_eq!(m.add(ms(9), t0 + ms(1000)), Some(450));
+        // The next window starts empty; a thread that never rests reads 100 %, not more.
+        assert_eq!(m.add(ms(600), t0 + ms(1500)), None);
+        assert_eq!(m.add(ms(700), t0 + ms(2000)), Some(1000));
     }
 
     #[test]

@@ -50,6 +50,12 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
         call.reject(404, "Not Found").await;
         return Ok(());
     };
+    if crate::media_rt::overloaded(shared.cfg.media.max_load) {
+        tracing::warn!(max_load = shared.cfg.media.max_load, "call refused: every media thread is overloaded");
+        crate::limits::counts().refused_for_media_load();
+        call.reject(503, "Service Unavailable (media overloaded)").await;
+        return Ok(());
+    }
     let _slot = match crate::limits::counts().admit(&shared.cfg.limits, &caller, call.source().ip()) {
         Ok(slot) => slot,
         Err(refusal) => {
