@@ -223,9 +223,30 @@ fn campaigns_dial_sipp_trunks_run_the_arrears_flow_and_respect_pacing_retries_ho
     let cdrs = api_json(&rt, &token, "/api/v1/cdrs?limit=50");
     let outbound: Vec<&Value> = cdrs["items"]
         .as_array()
-        .map(|a| a.iter().filter(|c| c["direction"] == "outbound" && !c["end"].is_null()).collect())
+        .map(|a| a.iter().filter(|c| c["direction"] == "outbound" && !c["end"].is_null() && !c["answer"].is_null()).collect())
         .unwrap_or_default();
     assert_eq!(outbound.len(), 2, "{cdrs}");
+    // Every attempt nobody answered has its record too, with why: two busy, one rang out.
+    let mut unanswered: Vec<(String, String, String)> = cdrs["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|c| c["direction"] == "outbound" && c["answer"].is_null())
+                .map(|c| {
+                    assert!(!c["end"].is_null() && c["flow"] == "arrears-reminder", "{c}");
+                    let v = |k: &str| c["vars"][k].as_str().unwrap_or_default().to_string();
+                    (v("campaign_id"), v("attempt"), c["hangup_cause"].as_str().unwrap_or_default().to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    unanswered.sort();
+    let want = |c: &str, a: &str, why: &str| (c.to_string(), a.to_string(), why.to_string());
+    assert_eq!(
+        unanswered,
+        [want("arrears-busy", "1", "busy"), want("arrears-busy", "2", "busy"), want("arrears-ringout", "1", "no-answer")],
+        "{cdrs}"
+    );
     for c in &outbound {
         assert_eq!(c["flow"], "arrears-reminder", "{c}");
         assert_eq!(c["vars"]["outcome"], "confirmed", "{c}");

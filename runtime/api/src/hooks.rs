@@ -42,6 +42,10 @@ pub trait ApiHooks: Send + Sync + 'static {
     fn order_transition(&self, _t: OrderTransition) -> Option<BoxFuture<'_, Result<WorkOrder, ApiError>>> {
         None
     }
+    /// The routes the runtime adds to the API router, for `/api/v1/openapi.json`.
+    fn route_docs(&self) -> &'static [crate::RouteDoc] {
+        &[]
+    }
     /// Whether the runtime takes calls (for `/readyz`); defaults to ready.
     fn ready(&self) -> bool {
         true

@@ -21,7 +21,7 @@ mod routes;
 pub use auth::{AuthUser, PasswordCost, create_user};
 pub use error::{ApiError, ApiResult};
 pub use hooks::{ApiHooks, NoHooks, OrderTransition};
-pub use openapi::openapi_document;
+pub use openapi::{RouteDoc, openapi_document, openapi_document_with};
 
 use axum::Json;
 use axum::Router;

@@ -6,8 +6,11 @@ use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, Required, ResponseBuilder};
 
-/// (method, path, tag, summary, request schema, response schema, needs auth)
-type Doc = (&'static str, &'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>, bool);
+/// One documented route: (method, path, tag, summary, request schema, response schema, needs
+/// auth). Schemas are names of the document's components; routes whose bodies are not modelled
+/// there leave them `None`.
+pub type RouteDoc = (&'static str, &'static str, &'static str, &'static str, Option<&'static str>, Option<&'static str>, bool);
+type Doc = RouteDoc;
 
 /// Every route of the API.
 pub(crate) const ROUTES: &[Doc] = &[
@@ -80,11 +83,17 @@ fn json_ref(name: &str) -> utoipa::openapi::Content {
     ContentBuilder::new().schema(Some(Ref::from_schema_name(name))).build()
 }
 
-/// Build the OpenAPI document.
+/// Build the OpenAPI document of this crate's routes.
 pub fn openapi_document() -> OpenApi {
+    openapi_document_with(&[])
+}
+
+/// Build the OpenAPI document of this crate's routes and `extra` (the routes a runtime adds to
+/// the router: calls, flows, campaigns…), so `/api/v1/openapi.json` lists everything served.
+pub fn openapi_document_with(extra: &[RouteDoc]) -> OpenApi {
     use courtyard_store::model as m;
     let mut paths = PathsBuilder::new();
-    for &(method, path, tag, summary, req, resp, auth) in ROUTES {
+    for &(method, path, tag, summary, req, resp, auth) in ROUTES.iter().chain(extra) {
         let mut op = OperationBuilder::new().tag(tag).summary(Some(summary)).operation_id(Some(format!("{method} {path}")));
         for seg in path.split('/').filter(|s| s.starts_with('{')) {
             let name = seg.trim_matches(|c| c == '{' || c == '}');

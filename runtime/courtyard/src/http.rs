@@ -32,6 +32,10 @@ struct RuntimeHooks {
 }
 
 impl ApiHooks for RuntimeHooks {
+    fn route_docs(&self) -> &'static [courtyard_api::RouteDoc] {
+        crate::api_docs::RUNTIME_ROUTES
+    }
+
     fn live_calls(&self) -> Option<BoxFuture<'_, serde_json::Value>> {
         Some(Box::pin(async move {
             let calls: Vec<serde_json::Value> = self

@@ -5,6 +5,7 @@
 //! external services), callable by any SIP phone at `sip:4008123456@<host>`.
 
 mod acd_api;
+mod api_docs;
 mod app;
 mod call;
 mod cli;

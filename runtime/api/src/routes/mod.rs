@@ -89,7 +89,7 @@ pub(crate) fn build(state: ApiState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/api/v1/auth/login", post(auth::login))
-        .route("/api/v1/openapi.json", get(|| async { Json(crate::openapi_document()) }));
+        .route("/api/v1/openapi.json", get(|State(st): State<ApiState>| async move { Json(crate::openapi_document_with(st.hooks.route_docs())) }));
     public.merge(protected).fallback(|| async { ApiError::not_found("no such route; see /api/v1/openapi.json") }).with_state(state)
 }
 

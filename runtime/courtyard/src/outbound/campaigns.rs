@@ -19,7 +19,7 @@ use super::guard::strip_visual_separators;
 use super::leg::{FlowRun, run_flow};
 use super::trunk::DialOutcome;
 use crate::app::Shared;
-use crate::call::record::now_ms;
+use crate::call::record::{CallRecord, now_ms};
 
 /// Places one campaign's calls through its trunk.
 pub struct TrunkPlacer {
@@ -38,13 +38,14 @@ impl CallPlacer for TrunkPlacer {
             let started_ms = now_ms();
             let outcome = super::dial_external(&shared, &trunk, &number, &req.caller_id, &actor, req.ring_timeout).await;
             tracing::debug!(campaign = %req.campaign_id, target = %req.target.id, attempt = req.attempt, "dialled");
+            let caller_id = if req.caller_id.is_empty() {
+                shared.outbound.trunk(&trunk).map(|t| t.cfg.caller_id.clone()).unwrap_or_default()
+            } else {
+                req.caller_id.clone()
+            };
+            let unanswered = |cause: String| unanswered_record(&shared, &req, &caller_id, &number, started_ms, cause);
             match outcome {
                 DialOutcome::Answered(call, slot) => {
-                    let caller_id = if req.caller_id.is_empty() {
-                        shared.outbound.trunk(&trunk).map(|t| t.cfg.caller_id.clone()).unwrap_or_default()
-                    } else {
-                        req.caller_id.clone()
-                    };
                     let run = FlowRun {
                         flow: req.flow.clone(),
                         caller_id,
@@ -64,13 +65,48 @@ impl CallPlacer for TrunkPlacer {
                         }),
                     }
                 }
-                DialOutcome::Busy => PlaceResult::Busy,
-                DialOutcome::NoAnswer => PlaceResult::NoAnswer,
-                DialOutcome::Rejected { status, reason } => PlaceResult::Rejected { status, reason },
-                DialOutcome::Failed(reason) => PlaceResult::Failed(reason),
+                DialOutcome::Busy => {
+                    unanswered("busy".into()).await;
+                    PlaceResult::Busy
+                }
+                DialOutcome::NoAnswer => {
+                    unanswered("no-answer".into()).await;
+                    PlaceResult::NoAnswer
+                }
+                DialOutcome::Rejected { status, reason } => {
+                    unanswered(format!("rejected {status} {reason}")).await;
+                    PlaceResult::Rejected { status, reason }
+                }
+                DialOutcome::Failed(reason) => {
+                    unanswered(format!("failed: {reason}")).await;
+                    PlaceResult::Failed(reason)
+                }
             }
         })
     }
+}
+
+/// The call record of an attempt nobody answered (busy, no answer, refused by the far end or the
+/// trunk): the operator's call list shows every call the campaign made, with why it did not
+/// connect, not only the answered ones.
+async fn unanswered_record(shared: &Arc<Shared>, req: &PlaceRequest, caller_id: &str, number: &str, started_ms: i64, cause: String) {
+    let mut rec = CallRecord {
+        call_id: format!("out-{}", uuid::Uuid::new_v4().simple()),
+        caller: caller_id.to_string(),
+        called: number.to_string(),
+        direction: "outbound".into(),
+        started_ms,
+        ended_ms: Some(now_ms()),
+        flow: Some(req.flow.clone()),
+        hangup_side: Some("system".into()),
+        cause: Some(cause),
+        ..Default::default()
+    };
+    rec.vars.insert("campaign_id".into(), req.campaign_id.clone());
+    rec.vars.insert("target_id".into(), req.target.id.clone());
+    rec.vars.insert("attempt".into(), req.attempt.to_string());
+    rec.vars.insert("outcome".into(), "not-connected".into());
+    shared.cdr_write(&rec, true).await;
 }
 
 /// Why a campaign could not be created or controlled (mapped to HTTP statuses by the API).
