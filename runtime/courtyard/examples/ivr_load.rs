@@ -503,7 +503,7 @@ fn send_batch(sock: &std::net::UdpSocket, batch: &[(Vec<u8>, SocketAddr)]) -> us
 fn drain(sh: &Shared, sock: &std::net::UdpSocket, buf: &mut [u8]) {
     use nix::sys::socket::{ControlMessageOwned, MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg};
     use std::os::fd::AsRawFd;
-    let (mono, wall) = (Instant::now(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default());
+    let clock = courtyard_media::socket::Clock::now();
     let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, Some(nix::cmsg_space!(nix::sys::time::TimeSpec)));
     loop {
         let mut slots = buf.chunks_mut(SLOT);
@@ -513,14 +513,13 @@ fn drain(sh: &Shared, sock: &std::net::UdpSocket, buf: &mut [u8]) {
         for msg in got {
             n += 1;
             let Some(from_port) = msg.address.and_then(|a| a.as_sockaddr_in().map(|a| a.port())) else { continue };
-            let mut now = mono;
+            let mut arrived = None;
             for c in msg.cmsgs().into_iter().flatten() {
                 if let ControlMessageOwned::ScmTimestampns(ts) = c {
-                    let stamp = Duration::new(ts.tv_sec().max(0) as u64, ts.tv_nsec().max(0) as u32);
-                    now = mono.checked_sub(wall.saturating_sub(stamp)).unwrap_or(mono);
+                    arrived = Some(clock.instant_of(Duration::new(ts.tv_sec().max(0) as u64, ts.tv_nsec().max(0) as u32)));
                 }
             }
-            on_rtp(sh, msg.iovs().next().unwrap_or_default(), from_port, now);
+            on_rtp(sh, msg.iovs().next().unwrap_or_default(), from_port, arrived.unwrap_or_else(Instant::now));
         }
         if n < BATCH {
             return;

@@ -24,7 +24,7 @@ pub mod ports;
 pub mod record;
 pub mod rtp;
 pub mod session;
-mod socket;
+pub mod socket;
 pub mod stats;
 pub mod thread;
 pub mod tone;

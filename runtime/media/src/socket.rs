@@ -117,20 +117,20 @@ fn to_std(a: &SockaddrStorage) -> Option<SocketAddr> {
 /// The monotonic and the wall clock read together, to map kernel packet stamps (wall clock) onto
 /// `Instant`s without two clock reads per packet.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Clock {
+pub struct Clock {
     instant: Instant,
     since_epoch: Duration,
 }
 
 impl Clock {
     /// Reads both clocks.
-    pub(crate) fn now() -> Self {
+    pub fn now() -> Self {
         Self { instant: Instant::now(), since_epoch: SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default() }
     }
 
     /// The `Instant` of a wall-clock time (since the epoch) at or before this reading; a stamp
     /// from the future (the wall clock was stepped) counts as now.
-    pub(crate) fn instant_of(&self, since_epoch: Duration) -> Instant {
+    pub fn instant_of(&self, since_epoch: Duration) -> Instant {
         let age = self.since_epoch.saturating_sub(since_epoch);
         self.instant.checked_sub(age).unwrap_or(self.instant)
     }
