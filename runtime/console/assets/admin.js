@@ -20,7 +20,7 @@ function show(k) {
   tab = k;
   document.querySelectorAll('#admin-tabs button').forEach(b => b.classList.toggle('active', b.dataset.tab === k));
   body.replaceChildren(h('p', { class: 'muted' }, t('common.loading')));
-  ({ plugins, routes: simple('/api/v1/routes', ['number', 'flow', 'estate', 'plugin_version']), trunks: simple('/api/v1/trunks', ['name', 'host', 'state', 'active_calls', 'max_concurrent', 'calls_per_second']),
+  ({ plugins, routes: simple('/api/v1/routes', ['number', 'flow', 'estate', 'plugin_version']), trunks: simple('/api/v1/trunks', ['name', 'host', 'state', 'rtt_ms', 'last_response_code', 'last_checked', 'active_calls', 'max_concurrent', 'calls_per_second']),
     queues: crud('/api/v1/queues', ['id', 'name', 'strategy', 'skills', 'max_wait_s', 'overflow'], { id: 'repairs', name: '报修', strategy: 'longest-idle', skills: ['报修'], max_wait_s: 300, overflow: null }),
     agents: crud('/api/v1/agents', ['id', 'name', 'skills', 'queues'], { id: '8006', name: '坐席8006', skills: [['报修', 5]], queues: ['repairs'] }),
     users: crud('/api/v1/users', ['username', 'display_name', 'role', 'agent_id', 'disabled'], { username: '8006', display_name: '坐席8006', role: 'agent', password: 'change-me-8006', agent_id: '8006' }, u => u.username),
