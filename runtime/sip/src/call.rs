@@ -146,6 +146,14 @@ impl IncomingCall {
         self.reject_now(code, reason);
     }
 
+    /// Rejects like [`IncomingCall::reject`] with extra headers: `Retry-After` on a 503 tells a
+    /// trunk or proxy how long to send this node nothing (RFC 3261 §21.5.4) rather than retry at
+    /// once.
+    pub async fn reject_with(self, code: u16, reason: &str, headers: &[(&str, String)]) {
+        let code = if (300..=699).contains(&code) { code } else { 500 };
+        self.respond(code, reason, headers, b"");
+    }
+
     pub(crate) fn reject_now(&self, code: u16, reason: &str) {
         let code = if (300..=699).contains(&code) { code } else { 500 };
         self.respond(code, reason, &[], b"");

@@ -303,3 +303,32 @@ async fn a_trunk_named_by_host_name_is_resolved() {
     let bad = uac.invite(OutboundInvite::new("sip:x@no-such-host.invalid", "1", media())).await;
     assert!(matches!(bad, Err(courtyard_sip::SipError::BadTarget(_))));
 }
+
+/// An overloaded node's 503 carries Retry-After, so a proxy sends its calls elsewhere for a while
+/// instead of retrying here at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_can_carry_retry_after() {
+    let creds = Arc::new(StaticCredentials::default());
+    let (uas, mut incoming) = Endpoint::bind(loopback_config(), creds).await.unwrap();
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    sock.connect(uas.local_addr()).await.unwrap();
+    let sdp = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0\r\n";
+    let invite = format!(
+        "INVITE sip:{SERVICE}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKbusy;rport\r\nFrom: <sip:13800138000@127.0.0.1>;tag=b\r\nTo: <sip:{SERVICE}@127.0.0.1>\r\nCall-ID: overload@test\r\nCSeq: 1 INVITE\r\nContact: <sip:13800138000@127.0.0.1:5999>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    sock.send(invite.as_bytes()).await.unwrap();
+    let call = tokio::time::timeout(Duration::from_secs(5), incoming.recv()).await.unwrap().unwrap();
+    call.reject_with(503, "Service Unavailable (media overloaded)", &[("Retry-After", "5".into())]).await;
+    let mut buf = vec![0u8; 4096];
+    let mut final_resp = String::new();
+    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(2), sock.recv(&mut buf)).await {
+        let r = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if !r.starts_with("SIP/2.0 1") {
+            final_resp = r;
+            break;
+        }
+    }
+    assert!(final_resp.starts_with("SIP/2.0 503 Service Unavailable (media overloaded)\r\n"), "{final_resp}");
+    assert!(final_resp.lines().any(|l| l == "Retry-After: 5"), "{final_resp}");
+}

@@ -53,7 +53,9 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
     if crate::media_rt::overloaded(shared.cfg.media.max_load) {
         tracing::warn!(max_load = shared.cfg.media.max_load, "call refused: every media thread is overloaded");
         crate::limits::counts().refused_for_media_load();
-        call.reject(503, "Service Unavailable (media overloaded)").await;
+        // A few seconds' pause: long enough for a proxy to try another node, short enough that
+        // calls come back as soon as this one has room.
+        call.reject_with(503, "Service Unavailable (media overloaded)", &[("Retry-After", "5".into())]).await;
         return Ok(());
     }
     let _slot = match crate::limits::counts().admit(&shared.cfg.limits, &caller, call.source().ip()) {
