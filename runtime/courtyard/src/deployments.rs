@@ -216,6 +216,9 @@ impl Deployments {
                 problems.push(format!("flow '{flow}': cannot resume the rollout of {}: {e}", r.version));
             }
         }
+        // Restoring compiled every version (or loaded it from the cache): give the compiler's
+        // working memory back before calls arrive.
+        crate::memory::release_freed();
         problems
     }
 }

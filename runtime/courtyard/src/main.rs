@@ -18,6 +18,7 @@ mod flows;
 mod http;
 mod limits;
 mod media_rt;
+mod memory;
 mod metrics;
 mod notifications_api;
 mod ops_api;

@@ -104,6 +104,7 @@ async fn uninstall(
     user.require(&[], "uninstall flow versions")?;
     shared.flows.remove_version(&name, &VersionKey(key.clone())).map_err(registry_error)?;
     record(&shared);
+    crate::memory::release_freed();
     shared.audit(&user.username, "flow.uninstall", &name, Some(key.clone())).await;
     Ok(Json(serde_json::json!({ "flow": name, "removed": key })))
 }
@@ -193,7 +194,10 @@ async fn install_package(
         .spec(&shared.cfg)
         .map_err(refused)?;
     let config_json = spec.config_json.clone();
-    let version = shared.flows.install(spec).await.map_err(|e| refused(format!("install refused: {e}")))?;
+    let installed = shared.flows.install(spec).await;
+    // The compile's working memory is free now, installed or not.
+    crate::memory::release_freed();
+    let version = installed.map_err(|e| refused(format!("install refused: {e}")))?;
     shared.deployments.save_package(&q.flow, &version.key, &body, &names, &config_json).map_err(internal)?;
     if q.activate {
         shared.flows.activate(&q.flow, &version.key).map_err(|e| refused(e.to_string()))?;
