@@ -31,48 +31,16 @@ LOADPID=
 cleanup() { [ -n "$LOADPID" ] && kill "$LOADPID" 2>/dev/null; [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null || true
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source tests/bench/common.sh
 
-python3 - "$WORK/callers.txt" <<'EOF'
-import csv, sys
-nums = [r["phones"].split(";")[0] for r in csv.DictReader(open("examples/demo-data/owners.csv", encoding="utf-8")) if r["role"] == "业主"]
-open(sys.argv[1], "w").write("\n".join(nums[:200]) + "\n")
-EOF
-
-SIP_PORT=$(free_port); HTTP_PORT=$(free_port)
-COURTYARD_LOG=warn "$BIN" demo --hours 24x7 --sip "127.0.0.1:$SIP_PORT" --http "127.0.0.1:$HTTP_PORT" \
-  --data "$WORK/data" --plugins "$PLUGINS" >"$WORK/server.out" 2>"$WORK/server.log" &
-SERVER=$!
-for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
-API="http://127.0.0.1:$HTTP_PORT"
-TOKEN=$(curl -sf -XPOST "$API/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"username":"admin","password":"admin-demo"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')
-auth=(-H "Authorization: Bearer $TOKEN")
+bench_callers "$WORK/callers.txt"
+bench_start_demo
 
 # A signed new version of ivr-main (same code plus a custom section, so a new digest), trusted by
 # this node, installed before the load; activation and rollback happen under load.
-PKG="$WORK/pkg"; mkdir -p "$PKG"
-( cd "$PKG" && "$BIN" plugin keygen --key-id soak-2026 --vendor soak --out . >/dev/null &&
-  "$BIN" plugin trust --trust "$WORK/data/trust.toml" add soak-2026.pub >/dev/null ) || { echo "keygen failed"; exit 1; }
-CAPS='"call","directory.read","billing.read","work-orders.read","work-orders.write","notify.sms","notify.email","notify.webhook","notify.on-duty","kv","log","config","clock","content"'
-printf 'name = "ivr-main"\nversion = "1.1.0"\nvendor = "soak"\ndescription = "ivr-main rebuilt for the soak"\nwit = "courtyard:flow@0.1.0"\nworld = "inbound-flow"\ncapabilities = [%s]\nmemory-mib = 32\nconfig-schema = '"'"'{}'"'"'\n' "$CAPS" >"$PKG/plugin.toml"
-python3 - "$PLUGINS/ivr_main.wasm" "$PKG/ivr_main.wasm" <<'EOF'
-import sys
-def leb(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7f; n >>= 7
-        if n == 0: out.append(b); return bytes(out)
-        out.append(b | 0x80)
-name, payload = b"courtyard-soak", b"1.1.0"
-body = leb(len(name)) + name + payload
-open(sys.argv[2], "wb").write(open(sys.argv[1], "rb").read() + b"\x00" + leb(len(body)) + body)
-EOF
-( cd "$PKG" && "$BIN" plugin pack plugin.toml ivr_main.wasm -o ivr-main.cyp >/dev/null &&
-  "$BIN" plugin sign ivr-main.cyp --key soak-2026.key >/dev/null ) || { echo "pack/sign failed"; exit 1; }
-GRANTS=$(echo "$CAPS" | tr -d '"')
-NEW=$(curl -sf "${auth[@]}" -XPOST --data-binary @"$PKG/ivr-main.cyp" -H 'content-type: application/octet-stream' \
-  "$API/api/v1/plugins/install?flow=ivr-main&grants=$GRANTS" | python3 -c 'import sys,json; v=json.load(sys.stdin); print(v.get("version") or v.get("key") or "")')
+bench_signing_key soak-2026 || { echo "keygen failed"; exit 1; }
+bench_package soak-2026 1.1.0 || { echo "pack/sign failed"; exit 1; }
+NEW=$(bench_install)
 echo "installed ivr-main version: ${NEW:-<install failed>}"
 
 echo "# soak: $N concurrent calls for $MIN min; store page cache ${COURTYARD_STORE_CACHE_MB:-128 (default)} MiB; machine load before: $(uptime | sed 's/.*load average/load average/')"

@@ -27,49 +27,13 @@ SERVER=
 LOADPID=
 cleanup() { [ -n "$LOADPID" ] && kill "$LOADPID" 2>/dev/null; [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source tests/bench/common.sh
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$SERVER/status"; }
 
-python3 - "$WORK/callers.txt" <<'EOF'
-import csv, sys
-nums = [r["phones"].split(";")[0] for r in csv.DictReader(open("examples/demo-data/owners.csv", encoding="utf-8")) if r["role"] == "业主"]
-open(sys.argv[1], "w").write("\n".join(nums[:200]) + "\n")
-EOF
-
-SIP_PORT=$(free_port); HTTP_PORT=$(free_port)
-COURTYARD_LOG=warn COURTYARD_STORE_CACHE_MB=8 "$BIN" demo --hours 24x7 --sip "127.0.0.1:$SIP_PORT" --http "127.0.0.1:$HTTP_PORT" \
-  --data "$WORK/data" --plugins "$PLUGINS" >"$WORK/server.out" 2>"$WORK/server.log" &
-SERVER=$!
-for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
-API="http://127.0.0.1:$HTTP_PORT"
-TOKEN=$(curl -sf -XPOST "$API/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"username":"admin","password":"admin-demo"}' | python3 -c 'import sys,json; print(json.load(sys.stdin)["token"])')
-auth=(-H "Authorization: Bearer $TOKEN")
-
-PKG="$WORK/pkg"; mkdir -p "$PKG"
-( cd "$PKG" && "$BIN" plugin keygen --key-id swap-2026 --vendor swap --out . >/dev/null &&
-  "$BIN" plugin trust --trust "$WORK/data/trust.toml" add swap-2026.pub >/dev/null ) || { echo "keygen failed"; exit 1; }
-CAPS='"call","directory.read","billing.read","work-orders.read","work-orders.write","notify.sms","notify.email","notify.webhook","notify.on-duty","kv","log","config","clock","content"'
-GRANTS=$(echo "$CAPS" | tr -d '"')
-
-# Version 1.1.<i>: ivr-main's code plus a custom section naming the version (a new digest).
-package() {
-  printf 'name = "ivr-main"\nversion = "1.1.%s"\nvendor = "swap"\ndescription = "ivr-main, swap cycle %s"\nwit = "courtyard:flow@0.1.0"\nworld = "inbound-flow"\ncapabilities = [%s]\nmemory-mib = 32\nconfig-schema = '"'"'{}'"'"'\n' "$1" "$1" "$CAPS" >"$PKG/plugin.toml"
-  python3 - "$PLUGINS/ivr_main.wasm" "$PKG/ivr_main.wasm" "$1" <<'EOF'
-import sys
-def leb(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7f; n >>= 7
-        if n == 0: out.append(b); return bytes(out)
-        out.append(b | 0x80)
-name, payload = b"courtyard-swap", sys.argv[3].encode()
-body = leb(len(name)) + name + payload
-open(sys.argv[2], "wb").write(open(sys.argv[1], "rb").read() + b"\x00" + leb(len(body)) + body)
-EOF
-  ( cd "$PKG" && "$BIN" plugin pack plugin.toml ivr_main.wasm -o ivr-main.cyp >/dev/null 2>&1 &&
-    "$BIN" plugin sign ivr-main.cyp --key swap-2026.key >/dev/null 2>&1 )
-}
+bench_callers "$WORK/callers.txt"
+export COURTYARD_STORE_CACHE_MB=8
+bench_start_demo
+bench_signing_key swap-2026 || { echo "keygen failed"; exit 1; }
 
 SECS=$((CYCLES * 25 + 60))
 "$LOAD" --sip "127.0.0.1:$SIP_PORT" --number 4008123456 --digit 1 --concurrent "$N" --seconds "$SECS" \
@@ -84,9 +48,8 @@ for i in $(seq 1 "$CYCLES"); do
     kib=$(rss_kib); echo "$i $kib" >>"$WORK/rss"; echo "cycle $i (no swap): RSS $((kib / 1024)) MiB"
     continue
   fi
-  package "$i" || { echo "pack/sign failed"; exit 1; }
-  NEW=$(curl -sf "${auth[@]}" -XPOST --data-binary @"$PKG/ivr-main.cyp" -H 'content-type: application/octet-stream' \
-    "$API/api/v1/plugins/install?flow=ivr-main&grants=$GRANTS" | python3 -c 'import sys,json; v=json.load(sys.stdin); print(v.get("version") or v.get("key") or "")')
+  bench_package swap-2026 "1.1.$i" || { echo "pack/sign failed"; exit 1; }
+  NEW=$(bench_install)
   [ -n "$NEW" ] || { echo "install failed in cycle $i"; exit 1; }
   a=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XPOST -H 'content-type: application/json' -d "{\"version\":\"$NEW\"}" "$API/api/v1/flows/ivr-main/activate")
   sleep 8

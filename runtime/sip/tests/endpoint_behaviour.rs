@@ -265,20 +265,9 @@ async fn an_offer_without_g711_gets_488_with_a_reason() {
     let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     sock.connect(ep.local_addr()).await.unwrap();
     let sdp = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5004 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n";
-    let invite = format!(
-        "INVITE sip:{SERVICE}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKg729;rport\r\nFrom: <sip:13800138000@127.0.0.1>;tag=g\r\nTo: <sip:{SERVICE}@127.0.0.1>\r\nCall-ID: g729@test\r\nCSeq: 1 INVITE\r\nContact: <sip:13800138000@127.0.0.1:5999>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
-        sdp.len()
-    );
+    let invite = raw_invite("g729", sdp);
     sock.send(invite.as_bytes()).await.unwrap();
-    let mut buf = vec![0u8; 4096];
-    let mut final_resp = String::new();
-    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(2), sock.recv(&mut buf)).await {
-        let r = String::from_utf8_lossy(&buf[..n]).into_owned();
-        if !r.starts_with("SIP/2.0 1") {
-            final_resp = r;
-            break;
-        }
-    }
+    let final_resp = final_response(&sock).await;
     assert!(final_resp.starts_with("SIP/2.0 488 Not Acceptable Here (no common codec"), "{final_resp}");
     assert!(final_resp.contains("Warning: 304 "), "{final_resp}");
     assert_eq!(stats.answered.load(std::sync::atomic::Ordering::SeqCst), 0);
@@ -304,6 +293,26 @@ async fn a_trunk_named_by_host_name_is_resolved() {
     assert!(matches!(bad, Err(courtyard_sip::SipError::BadTarget(_))));
 }
 
+/// The first final response on `sock` (provisional ones skipped), or "" after 2 s of silence.
+async fn final_response(sock: &UdpSocket) -> String {
+    let mut buf = vec![0u8; 4096];
+    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(2), sock.recv(&mut buf)).await {
+        let r = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if !r.starts_with("SIP/2.0 1") {
+            return r;
+        }
+    }
+    String::new()
+}
+
+/// A raw INVITE to the service number from 13800138000 with `sdp` as its offer.
+fn raw_invite(tag: &str, sdp: &str) -> String {
+    format!(
+        "INVITE sip:{SERVICE}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK{tag};rport\r\nFrom: <sip:13800138000@127.0.0.1>;tag={tag}\r\nTo: <sip:{SERVICE}@127.0.0.1>\r\nCall-ID: {tag}@test\r\nCSeq: 1 INVITE\r\nContact: <sip:13800138000@127.0.0.1:5999>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    )
+}
+
 /// An overloaded node's 503 carries Retry-After, so a proxy sends its calls elsewhere for a while
 /// instead of retrying here at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,22 +322,11 @@ async fn a_rejection_can_carry_retry_after() {
     let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     sock.connect(uas.local_addr()).await.unwrap();
     let sdp = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5004 RTP/AVP 0\r\n";
-    let invite = format!(
-        "INVITE sip:{SERVICE}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKbusy;rport\r\nFrom: <sip:13800138000@127.0.0.1>;tag=b\r\nTo: <sip:{SERVICE}@127.0.0.1>\r\nCall-ID: overload@test\r\nCSeq: 1 INVITE\r\nContact: <sip:13800138000@127.0.0.1:5999>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
-        sdp.len()
-    );
+    let invite = raw_invite("overload", sdp);
     sock.send(invite.as_bytes()).await.unwrap();
     let call = tokio::time::timeout(Duration::from_secs(5), incoming.recv()).await.unwrap().unwrap();
     call.reject_with(503, "Service Unavailable (media overloaded)", &[("Retry-After", "5".into())]).await;
-    let mut buf = vec![0u8; 4096];
-    let mut final_resp = String::new();
-    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(2), sock.recv(&mut buf)).await {
-        let r = String::from_utf8_lossy(&buf[..n]).into_owned();
-        if !r.starts_with("SIP/2.0 1") {
-            final_resp = r;
-            break;
-        }
-    }
+    let final_resp = final_response(&sock).await;
     assert!(final_resp.starts_with("SIP/2.0 503 Service Unavailable (media overloaded)\r\n"), "{final_resp}");
     assert!(final_resp.lines().any(|l| l == "Retry-After: 5"), "{final_resp}");
 }
