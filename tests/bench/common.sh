@@ -64,3 +64,19 @@ bench_install() {
   curl -sf "${auth[@]}" -XPOST --data-binary @"$WORK/pkg/ivr-main.cyp" -H 'content-type: application/octet-stream' \
     "$API/api/v1/plugins/install?flow=ivr-main&grants=$GRANTS" | python3 -c 'import sys,json; v=json.load(sys.stdin); print(v.get("version") or v.get("key") or "")'
 }
+
+# Activates version NEW of ivr-main, lets calls run on it for SECONDS, rolls back, and uninstalls
+# NEW once its last call ended (refused while calls still run on it), so its compiled code and
+# instance pool are freed. Prints the three HTTP statuses.   Usage: bench_swap NEW SECONDS
+bench_swap() {
+  local a r u=000
+  a=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XPOST -H 'content-type: application/json' -d "{\"version\":\"$1\"}" "$API/api/v1/flows/ivr-main/activate")
+  sleep "$2"
+  r=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XPOST "$API/api/v1/flows/ivr-main/rollback")
+  for _ in $(seq 1 30); do
+    u=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XDELETE "$API/api/v1/flows/ivr-main/versions/$1")
+    [ "$u" = 200 ] && break
+    sleep 1
+  done
+  echo "$a $r $u"
+}

@@ -67,17 +67,7 @@ while kill -0 "$LOADPID" 2>/dev/null; do
   if [ $swapped = 0 ] && [ $el -ge $((SECS / 2)) ]; then
     swapped=1
     if [ -n "$NEW" ]; then
-      a=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XPOST -H 'content-type: application/json' -d "{\"version\":\"$NEW\"}" "$API/api/v1/flows/ivr-main/activate")
-      sleep 20
-      r=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XPOST "$API/api/v1/flows/ivr-main/rollback")
-      # The operator removes the rolled-back version once its last call ended (refused while
-      # calls still run on it), so its compiled code and instance pool are freed.
-      u=000
-      for _ in $(seq 1 30); do
-        u=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XDELETE "$API/api/v1/flows/ivr-main/versions/$NEW")
-        [ "$u" = 200 ] && break
-        sleep 1
-      done
+      read -r a r u < <(bench_swap "$NEW" 20)
       echo "hot swap at ${el}s: activate -> $a, rollback 20 s later -> $r, uninstall -> $u"
     fi
     churn; echo "agent churn done at $(( $(date +%s) - t0 ))s"

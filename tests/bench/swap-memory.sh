@@ -51,15 +51,7 @@ for i in $(seq 1 "$CYCLES"); do
   bench_package swap-2026 "1.1.$i" || { echo "pack/sign failed"; exit 1; }
   NEW=$(bench_install)
   [ -n "$NEW" ] || { echo "install failed in cycle $i"; exit 1; }
-  a=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XPOST -H 'content-type: application/json' -d "{\"version\":\"$NEW\"}" "$API/api/v1/flows/ivr-main/activate")
-  sleep 8
-  r=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XPOST "$API/api/v1/flows/ivr-main/rollback")
-  u=000
-  for _ in $(seq 1 30); do
-    u=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -XDELETE "$API/api/v1/flows/ivr-main/versions/$NEW")
-    [ "$u" = 200 ] && break
-    sleep 1
-  done
+  read -r a r u < <(bench_swap "$NEW" 8)
   sleep 5
   kib=$(rss_kib)
   echo "$i $kib" >>"$WORK/rss"
