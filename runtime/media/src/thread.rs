@@ -247,17 +247,22 @@ impl<L: Ticking> Wheel<L> {
             let mut i = 0;
             while i < slot.len() {
                 let leg = &mut slot[i];
-                let mut alive = true;
-                while alive && leg.deadline() <= now {
-                    alive = leg.tick(clock());
+                let mut state = Ok(true);
+                while matches!(state, Ok(true)) && leg.deadline() <= now {
+                    // A bug that panics in one leg must not take the thread's other calls with
+                    // it (as a tokio task's panic would not): that leg is dropped, they go on.
+                    state = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| leg.tick(clock())));
                 }
-                if alive {
+                if matches!(state, Ok(true)) {
                     i += 1;
-                } else {
-                    let leg = slot.swap_remove(i);
-                    self.on_wheel -= 1;
-                    self.count.fetch_sub(1, Ordering::Relaxed);
-                    leg.finish();
+                    continue;
+                }
+                let leg = slot.swap_remove(i);
+                self.on_wheel -= 1;
+                self.count.fetch_sub(1, Ordering::Relaxed);
+                match state {
+                    Err(_) => tracing::error!("a media leg panicked: its call loses audio, the thread's other calls go on"),
+                    _ => leg.finish(),
                 }
             }
         }
@@ -300,6 +305,38 @@ mod tests {
         fn finish(self) {}
     }
 
+    /// Lets one wheel hold legs of different kinds in the tests.
+    trait TickingBox {
+        fn deadline(&self) -> Instant;
+        fn start_at(&mut self, first: Instant);
+        fn tick(&mut self, now: Instant) -> bool;
+    }
+
+    impl<T: Ticking> TickingBox for T {
+        fn deadline(&self) -> Instant {
+            Ticking::deadline(self)
+        }
+        fn start_at(&mut self, first: Instant) {
+            Ticking::start_at(self, first)
+        }
+        fn tick(&mut self, now: Instant) -> bool {
+            Ticking::tick(self, now)
+        }
+    }
+
+    impl Ticking for Box<dyn TickingBox> {
+        fn deadline(&self) -> Instant {
+            (**self).deadline()
+        }
+        fn start_at(&mut self, first: Instant) {
+            (**self).start_at(first)
+        }
+        fn tick(&mut self, now: Instant) -> bool {
+            (**self).tick(now)
+        }
+        fn finish(self) {}
+    }
+
     fn probe(ends_after: usize) -> (Probe, Arc<parking_lot::Mutex<Vec<(u32, Duration)>>>) {
         let ticks = Arc::new(parking_lot::Mutex::new(Vec::new()));
         (Probe { pacer: Pacer::new(Instant::now(), 0), ticks: ticks.clone(), ends_after }, ticks)
@@ -330,6 +367,43 @@ mod tests {
         w.serve(t, || t);
         assert_eq!(ticks.lock().len(), 9);
         assert!(ticks.lock()[8].1.is_zero(), "back on time: {:?}", ticks.lock()[8]);
+    }
+
+    /// A leg whose tick panics (a bug) on its second tick.
+    struct Faulty(Pacer, usize);
+
+    impl Ticking for Faulty {
+        fn deadline(&self) -> Instant {
+            self.0.deadline()
+        }
+        fn start_at(&mut self, first: Instant) {
+            self.0.restart_at(first)
+        }
+        fn tick(&mut self, now: Instant) -> bool {
+            self.0.fire(now);
+            self.1 += 1;
+            assert!(self.1 < 2, "deliberate test panic in a media leg");
+            true
+        }
+        fn finish(self) {}
+    }
+
+    #[test]
+    fn a_panicking_leg_is_dropped_and_the_others_go_on() {
+        let epoch = Instant::now();
+        let count = Arc::new(AtomicUsize::new(2));
+        let mut w: Wheel<Box<dyn TickingBox>> = Wheel::starting(epoch, count.clone(), Arc::default());
+        let (good, ticks) = probe(usize::MAX);
+        w.place(Box::new(Faulty(Pacer::new(epoch, 0), 0)), epoch);
+        w.place(Box::new(good), epoch);
+        for ms in 1..=100u64 {
+            let t = epoch + Duration::from_millis(ms);
+            if w.next_busy().is_some_and(|due| due <= t) {
+                w.serve(t, || t);
+            }
+        }
+        assert_eq!((w.on_wheel, count.load(Ordering::Relaxed)), (1, 1), "the faulty leg is gone");
+        assert_eq!(ticks.lock().len(), 4, "the good leg kept its 20 ms clock");
     }
 
     #[test]
