@@ -187,14 +187,17 @@ impl Engine {
         let fired = self.pacer.fire(now);
         self.send_jitter.record(fired.late.as_micros().min(u32::MAX as u128) as u32);
         self.stats.ticks_skipped += fired.skipped as u64;
-        loop {
-            match self.cmds.try_recv() {
-                Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
-                    self.shutdown();
-                    return false;
+        // Cleared before draining: a command sent while we drain sets it again for the next tick.
+        if self.shared.pending.swap(false, std::sync::atomic::Ordering::Acquire) {
+            loop {
+                match self.cmds.try_recv() {
+                    Ok(Command::Close) | Err(TryRecvError::Disconnected) => {
+                        self.shutdown();
+                        return false;
+                    }
+                    Ok(c) => self.command(c),
+                    Err(TryRecvError::Empty) => break,
                 }
-                Ok(c) => self.command(c),
-                Err(TryRecvError::Empty) => break,
             }
         }
         self.receive();
