@@ -1,5 +1,16 @@
 # Shared by the benchmark scripts that run a `courtyard demo` and change its flows over the API
-# (soak.sh, swap-memory.sh). Source it after setting BIN, PLUGINS and WORK.
+# (soak.sh, swap-memory.sh). Sourcing it from the repository root sets BIN and LOAD (building
+# them unless COURTYARD_BIN / IVR_LOAD_BIN name them; CARGO_TARGET_DIR honoured), PLUGINS and
+# WORK (a fresh temporary folder).
+
+TARGET=${CARGO_TARGET_DIR:-target}
+if [ -z "${COURTYARD_BIN:-}" ] || [ -z "${IVR_LOAD_BIN:-}" ]; then
+  cargo build --release -q -p courtyard --bin courtyard --example ivr_load || exit 1
+fi
+BIN=$(realpath "${COURTYARD_BIN:-$TARGET/release/courtyard}")
+LOAD=${IVR_LOAD_BIN:-$TARGET/release/examples/ivr_load}
+PLUGINS=plugins/target/wasm32-wasip2/release
+WORK=$(mktemp -d)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -17,21 +17,12 @@ cd "$(dirname "$0")/../.."
 N=${1:-500}
 MIN=${2:-10}
 SECS=$((MIN * 60))
-TARGET=${CARGO_TARGET_DIR:-target}
-# COURTYARD_BIN / IVR_LOAD_BIN: use these binaries instead of building them.
-if [ -z "${COURTYARD_BIN:-}" ] || [ -z "${IVR_LOAD_BIN:-}" ]; then
-  cargo build --release -q -p courtyard --bin courtyard --example ivr_load || exit 1
-fi
-BIN=$(realpath "${COURTYARD_BIN:-$TARGET/release/courtyard}")
-LOAD=${IVR_LOAD_BIN:-$TARGET/release/examples/ivr_load}
-PLUGINS=plugins/target/wasm32-wasip2/release
-WORK=$(mktemp -d)
+source tests/bench/common.sh
 SERVER=
 LOADPID=
 cleanup() { [ -n "$LOADPID" ] && kill "$LOADPID" 2>/dev/null; [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null || true
-source tests/bench/common.sh
 
 bench_callers "$WORK/callers.txt"
 bench_start_demo

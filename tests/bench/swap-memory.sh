@@ -14,20 +14,12 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 CYCLES=${1:-10}
 N=${2:-30}
-TARGET=${CARGO_TARGET_DIR:-target}
-if [ -z "${COURTYARD_BIN:-}" ] || [ -z "${IVR_LOAD_BIN:-}" ]; then
-  cargo build --release -q -p courtyard --bin courtyard --example ivr_load || exit 1
-fi
-BIN=$(realpath "${COURTYARD_BIN:-$TARGET/release/courtyard}")
-LOAD=${IVR_LOAD_BIN:-$TARGET/release/examples/ivr_load}
-PLUGINS=plugins/target/wasm32-wasip2/release
+source tests/bench/common.sh
 [ -f "$PLUGINS/ivr_main.wasm" ] || { echo "build the plugins first (make plugins)"; exit 1; }
-WORK=$(mktemp -d)
 SERVER=
 LOADPID=
 cleanup() { [ -n "$LOADPID" ] && kill "$LOADPID" 2>/dev/null; [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-source tests/bench/common.sh
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$SERVER/status"; }
 
 bench_callers "$WORK/callers.txt"

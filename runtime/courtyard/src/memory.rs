@@ -26,7 +26,8 @@ pub fn release_freed() -> Option<(u64, u64)> {
     r
 }
 
-fn rss_kib() -> Option<u64> {
+/// The process's resident set in KiB (`VmRSS`), for the log here and `/metrics`.
+pub fn rss_kib() -> Option<u64> {
     std::fs::read_to_string("/proc/self/status")
         .ok()?
         .lines()

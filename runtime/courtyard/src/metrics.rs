@@ -98,12 +98,7 @@ fn ensure_acd_sampler(shared: &Shared) {
 }
 
 fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:").and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok()))
-        .unwrap_or(0)
-        * 1024
+    crate::memory::rss_kib().unwrap_or(0) * 1024
 }
 
 /// Renders the current metrics in the Prometheus text format.
