@@ -217,10 +217,12 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
 
     // media
     crate::media_rt::configure(cfg.media.threads, cfg.media.priority);
-    let ports = PortAllocator::new(
-        if listen.ip().is_unspecified() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { listen.ip() },
-        cfg.media.rtp_port_min..=cfg.media.rtp_port_max,
-    );
+    let media_ip = if listen.ip().is_unspecified() { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { listen.ip() };
+    let ports = if cfg.media.rtp_ports_any() {
+        PortAllocator::any(media_ip)
+    } else {
+        PortAllocator::new(media_ip, cfg.media.rtp_port_min..=cfg.media.rtp_port_max)
+    };
 
     // acd
     let acd_cfg = AcdConfig {

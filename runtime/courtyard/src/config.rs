@@ -106,7 +106,8 @@ impl Default for SipSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MediaSection {
-    /// First RTP port (even).
+    /// First RTP port (even). `rtp_port_min = rtp_port_max = 0`: any free even port the OS
+    /// hands out (no firewall range to keep to; tests running several runtimes side by side).
     pub rtp_port_min: u16,
     /// Last RTP port.
     pub rtp_port_max: u16,
@@ -119,6 +120,23 @@ pub struct MediaSection {
     /// second spent ticking legs) is at or above this; 0 = never refuse. Calls in progress keep
     /// clean audio instead of every call degrading together.
     pub max_load: f64,
+}
+
+impl MediaSection {
+    /// Whether RTP ports are left to the OS (`rtp_port_min = rtp_port_max = 0`).
+    pub fn rtp_ports_any(&self) -> bool {
+        self.rtp_port_min == 0 && self.rtp_port_max == 0
+    }
+
+    /// Parses `COURTYARD_RTP_PORTS`: `MIN-MAX`, or `any` for ports the OS chooses.
+    fn parse_rtp_ports(v: &str) -> Result<(u16, u16), String> {
+        if v.trim().eq_ignore_ascii_case("any") {
+            return Ok((0, 0));
+        }
+        let (lo, hi) = v.split_once('-').ok_or("expected MIN-MAX (e.g. 20000-29999) or any")?;
+        let port = |p: &str| p.trim().parse::<u16>().map_err(|e| format!("'{}': {e}", p.trim()));
+        Ok((port(lo)?, port(hi)?))
+    }
 }
 
 impl Default for MediaSection {
@@ -317,7 +335,7 @@ impl Config {
 
     /// Applies `COURTYARD_SIP_LISTEN`, `COURTYARD_HTTP_LISTEN`, `COURTYARD_DATA_DIR`,
     /// `COURTYARD_MEDIA_THREADS`, `COURTYARD_MEDIA_PRIORITY`, `COURTYARD_MEDIA_MAX_LOAD`,
-    /// `COURTYARD_STORE_CACHE_MB`.
+    /// `COURTYARD_RTP_PORTS`, `COURTYARD_STORE_CACHE_MB`, then validates the result.
     pub fn apply_env(&mut self) -> Result<(), ConfigError> {
         if let Ok(v) = std::env::var("COURTYARD_SIP_LISTEN") {
             self.sip.listen = v.parse().map_err(|e: std::net::AddrParseError| ConfigError::Env {
@@ -343,6 +361,10 @@ impl Config {
                 message: e.to_string(),
             })?;
         }
+        if let Ok(v) = std::env::var("COURTYARD_RTP_PORTS") {
+            (self.media.rtp_port_min, self.media.rtp_port_max) = MediaSection::parse_rtp_ports(&v)
+                .map_err(|message| ConfigError::Env { var: "COURTYARD_RTP_PORTS", value: v.clone(), message })?;
+        }
         if let Ok(v) = std::env::var("COURTYARD_MEDIA_MAX_LOAD") {
             self.media.max_load = v.parse().map_err(|e: std::num::ParseFloatError| ConfigError::Env {
                 var: "COURTYARD_MEDIA_MAX_LOAD",
@@ -361,7 +383,8 @@ impl Config {
             self.media.priority = crate::media_rt::MediaPriority::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&v))
                 .map_err(|e| ConfigError::Env { var: "COURTYARD_MEDIA_PRIORITY", value: v.clone(), message: e.to_string() })?;
         }
-        Ok(())
+        // What the environment set is held to the same rules as the file.
+        self.validate()
     }
 
     /// Cross-checks routes, flows and queues.
@@ -375,7 +398,9 @@ impl Config {
                 self.media.max_load
             )));
         }
-        if self.media.rtp_port_min >= self.media.rtp_port_max {
+        if self.media.rtp_ports_any() {
+            // The OS chooses.
+        } else if self.media.rtp_port_min >= self.media.rtp_port_max {
             return Err(ConfigError::Invalid(format!(
                 "[media] rtp_port_min {} must be below rtp_port_max {}",
                 self.media.rtp_port_min, self.media.rtp_port_max
@@ -433,6 +458,18 @@ mod tests {
     fn route_to_unknown_flow_is_refused_with_its_name() {
         let err = Config::parse("[[route]]\nnumber = \"1\"\nflow = \"nope\"\n", "t").unwrap_err();
         assert!(err.to_string().contains("'nope'"), "{err}");
+    }
+
+    #[test]
+    fn rtp_ports_are_a_range_or_left_to_the_os() {
+        let any = Config::parse("[media]\nrtp_port_min = 0\nrtp_port_max = 0\n", "t").expect("0/0 = any port");
+        assert!(any.media.rtp_ports_any());
+        let err = Config::parse("[media]\nrtp_port_min = 30000\nrtp_port_max = 20000\n", "t").unwrap_err();
+        assert!(err.to_string().contains("rtp_port_min 30000 must be below"), "{err}");
+        assert_eq!(MediaSection::parse_rtp_ports("any"), Ok((0, 0)));
+        assert_eq!(MediaSection::parse_rtp_ports("40000-40999"), Ok((40000, 40999)));
+        assert!(MediaSection::parse_rtp_ports("40000").unwrap_err().contains("MIN-MAX"));
+        assert!(MediaSection::parse_rtp_ports("4x-5").unwrap_err().contains("'4x'"));
     }
 
     #[test]

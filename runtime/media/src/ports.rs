@@ -46,7 +46,9 @@ impl PortAllocator {
         }
     }
 
-    /// Allocator that lets the OS pick any free port (port 0); for tests and tools.
+    /// Allocator that lets the OS pick any free even port (port 0): for tests (runtimes running
+    /// side by side must not reuse each other's recent ports, or a previous caller still sending
+    /// to a port latches the next call) and deployments without a firewall range.
     pub fn any(ip: IpAddr) -> Self {
         Self { inner: Arc::new(Inner { ip, range: None, state: Mutex::new(State { next: 0, in_use: HashSet::new() }) }) }
     }
@@ -64,9 +66,7 @@ impl PortAllocator {
     /// Binds a UDP socket on the next free even port; the port stays reserved until released.
     pub(crate) fn bind(&self) -> Result<(UdpSocket, PortLease), MediaError> {
         let Some((lo, hi)) = self.inner.range else {
-            let std = std::net::UdpSocket::bind(SocketAddr::new(self.inner.ip, 0)).map_err(MediaError::Bind)?;
-            let port = std.local_addr().map_err(MediaError::Bind)?.port();
-            return Ok((std, PortLease { alloc: None, port }));
+            return self.bind_any_even();
         };
         if lo > hi {
             return Err(MediaError::PortsExhausted { lo, hi });
@@ -92,6 +92,24 @@ impl PortAllocator {
             }
         }
         Err(MediaError::PortsExhausted { lo, hi })
+    }
+
+    /// An even port the OS chooses: odd ones it hands out are held until an even one comes
+    /// (so it does not hand the same odd port back), then let go.
+    fn bind_any_even(&self) -> Result<(UdpSocket, PortLease), MediaError> {
+        let mut odd = Vec::new();
+        for _ in 0..64 {
+            let sock = std::net::UdpSocket::bind(SocketAddr::new(self.inner.ip, 0)).map_err(MediaError::Bind)?;
+            let port = sock.local_addr().map_err(MediaError::Bind)?.port();
+            if port % 2 == 0 {
+                return Ok((sock, PortLease { alloc: None, port }));
+            }
+            odd.push(sock);
+        }
+        // Not one even port in 64 tries: take what the OS gives rather than fail a call.
+        let sock = odd.pop().expect("64 sockets bound");
+        let port = sock.local_addr().map_err(MediaError::Bind)?.port();
+        Ok((sock, PortLease { alloc: None, port }))
     }
 
     fn release(&self, port: u16) {

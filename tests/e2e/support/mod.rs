@@ -62,6 +62,9 @@ impl Runtime {
             .arg("--plugins")
             .arg(plugins)
             .args(extra)
+            // Ports the OS hands out: runtimes of parallel tests must not take each other's recent
+            // ports (a finished call's phone still sending there would latch the next call).
+            .env("COURTYARD_RTP_PORTS", "any")
             .env("COURTYARD_LOG", "info,courtyard=debug")
             .stdout(Stdio::piped())
             .stderr(log_file)
@@ -300,8 +303,8 @@ fn sipp_run(target: SocketAddr, scenario_file: &Path, args: &[&str]) -> SippRun 
 
 /// Ports for the test's own peers (SIPp's SIP and media ports, baresip's console) come from a
 /// range nobody else here allocates from: below the kernel's ephemeral range (32768–60999, what a
-/// port-0 bind gets: the runtimes' SIP/HTTP sockets, test phones, SIPp's own -p default) and above
-/// the runtime's RTP range (20000–29999). "Bind port 0, read it, release it" raced with exactly
+/// port-0 bind gets: the runtimes' SIP/HTTP/RTP sockets, test phones, SIPp's own -p default) and
+/// above the demo's RTP range (20000–29999; the tests' runtimes take RTP ports from the OS). "Bind port 0, read it, release it" raced with exactly
 /// those binds when e2e tests ran in parallel: a released port could be handed to another test's
 /// socket before SIPp bound it. Inside this process an atomic counter keeps blocks apart; each
 /// block is 4 ports (SIPp binds its media port and the ones after it). baresip's RTP ports are

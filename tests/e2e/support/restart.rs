@@ -35,6 +35,9 @@ impl Runtime {
             .arg("--plugins")
             .arg(plugins_dir())
             .args(extra)
+            // Ports the OS hands out: runtimes of parallel tests must not take each other's recent
+            // ports (a finished call's phone still sending there would latch the next call).
+            .env("COURTYARD_RTP_PORTS", "any")
             .env("COURTYARD_LOG", "info,courtyard=debug")
             .stdout(Stdio::piped())
             .stderr(log_file)
