@@ -231,7 +231,9 @@ test('SIPp call: agent goes ready, the screen pops the owner before answer, a wo
   for (const p of [sup, agent]) { noPageErrors(p); await p.close(); }
 });
 
-const GRANTS = 'call,directory.read,billing.read,work-orders.write,kv,log,clock,content,notify.sms';
+// ivr-main calls all of these but kv, which the package declares unused (as a Python or JS flow's
+// package does for the interfaces its toolchain imports without them being called).
+const GRANTS = 'call,directory.read,billing.read,work-orders.write,log,clock,content,notify.sms';
 
 test('admin uploads a signed ivr-main package in the browser, activates it, then rolls back', { skip: (serverKind() !== 'real' && 'needs the real courtyard binary (flow registry)') }, async () => {
   // A vendor package made with the runtime's own CLI: keygen, pack, sign; the operator trusts the key.
@@ -239,7 +241,7 @@ test('admin uploads a signed ivr-main package in the browser, activates it, then
   const bin = courtyardBin();
   const run = (...a) => { const r = spawnSync(bin, a, { cwd: dir, encoding: 'utf8' }); assert.equal(r.status, 0, `courtyard ${a.join(' ')}:\n${r.stdout}${r.stderr}`); return r.stdout; };
   writeFileSync(path.join(dir, 'plugin.toml'), ['name = "ivr-main"', 'version = "1.0.1"', 'vendor = "courtyard-test"', 'description = "ivr-main repackaged by the console test"',
-    'wit = "courtyard:flow@0.1.0"', 'world = "inbound-flow"', `capabilities = [${GRANTS.split(',').map(c => `"${c}"`).join(', ')}]`].join('\n') + '\n');
+    'wit = "courtyard:flow@0.1.0"', 'world = "inbound-flow"', `capabilities = [${GRANTS.split(',').map(c => `"${c}"`).join(', ')}]`, 'unused-imports = ["kv"]'].join('\n') + '\n');
   run('plugin', 'keygen', '--key-id', 'console-test', '--vendor', 'courtyard-test', '--out', dir);
   // Version 1.0.1 is a new build of ivr-main: the same code with a build-id custom section, so
   // its content hash (the registry's version key) differs from the demo's 1.0.0. Installing the
@@ -262,6 +264,8 @@ test('admin uploads a signed ivr-main package in the browser, activates it, then
   assert.match(await admin.textContent('#pkg-trust'), /console-test ✓/);
   const caps = await admin.$$eval('#pkg-caps input[name=cap]', bs => bs.map(b => b.value));
   for (const c of GRANTS.split(',')) assert.ok(caps.includes(c), `requested capabilities ${caps} lack ${c}`);
+  assert.ok(!caps.includes('kv'), `kv is declared unused, not requested: ${caps}`);
+  assert.match(await admin.textContent('#pkg-unused'), /kv/);
   assert.deepEqual((await admin.inputValue('#admin-body input[name=grants]')).split(',').sort(), [...caps].sort());
   assert.equal(await admin.inputValue('#admin-body input[name=flow]'), 'ivr-main');
   await admin.$eval('#pkg-inspect', n => n.scrollIntoView());

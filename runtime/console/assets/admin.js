@@ -73,7 +73,8 @@ function uploadForm() {
       function sync() { grants.value = boxes.map(b => b.querySelector('input')).filter(i => i.checked).map(i => i.value).join(','); }
       info.replaceChildren(h('p', {}, h('strong', { id: 'pkg-name' }, `${p.name}@${p.version}`), ` · ${p.vendor} · ${p.description} · `,
         h('span', { id: 'pkg-trust', class: p.trusted ? 'ok' : 'error' }, p.trusted ? `${t('admin.signedby')} ${p.signer} ✓` : `${t('admin.untrusted')}: ${p.refused}`)),
-        h('p', { class: 'muted' }, t('admin.requested')), h('div', { id: 'pkg-caps' }, boxes));
+        h('p', { class: 'muted' }, t('admin.requested')), h('div', { id: 'pkg-caps' }, boxes),
+        (p.unused_imports || []).length ? h('p', { class: 'muted', id: 'pkg-unused' }, t('admin.unused'), ' ', ...p.unused_imports.map(i => h('code', {}, i + ' '))) : '');
       sync();
     } catch (e) { info.replaceChildren(na(e)); }
   });

@@ -245,6 +245,10 @@ pub struct FlowEntry {
     /// Interfaces granted; all `courtyard:flow` interfaces when absent.
     #[serde(default)]
     pub grants: Option<Vec<String>>,
+    /// Interfaces the component imports but never calls (a Python or JavaScript flow imports
+    /// every interface): linked as functions that trap instead of being granted.
+    #[serde(default)]
+    pub unused_imports: Vec<String>,
     /// What happens to the caller when the plugin fails mid-call (apology, then a queue or a
     /// fallback flow); the default apologises and enqueues to "default".
     #[serde(default)]

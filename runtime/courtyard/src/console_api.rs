@@ -130,6 +130,7 @@ async fn inspect_package(State(st): State<ConsoleApi>, Extension(user): Extensio
         "memory_mib": m.memory_mib,
         "requested": requested.iter().map(|c| c["name"].clone()).collect::<Vec<_>>(),
         "capabilities": requested,
+        "unused_imports": m.unused_imports,
         "signer": info.signed_by,
         "trusted": trusted.is_ok(),
         "refused": trusted.err().map(|r| r.to_string()),

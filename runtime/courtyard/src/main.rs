@@ -45,10 +45,27 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(args)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("courtyard: {e:#}");
+            eprintln!("courtyard: {}", describe(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each said once: many error types put their cause in their own
+/// message *and* return it as `source()`, which `{:#}` would print again at every level.
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn init_tracing(verbose: u8) {
@@ -62,4 +79,25 @@ fn init_tracing(verbose: u8) {
     // Colour codes only on a terminal: logs redirected to a file or journald stay plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("refused: {0}")]
+    struct Outer(#[source] Inner);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("imports 'billing', not granted")]
+    struct Inner;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let e = anyhow::Error::new(Outer(Inner)).context("plugin refused");
+        assert_eq!(describe(&e), "plugin refused: refused: imports 'billing', not granted");
+        let plain = anyhow::anyhow!("cannot read x.wasm").context("install");
+        assert_eq!(describe(&plain), "install: cannot read x.wasm");
+    }
 }

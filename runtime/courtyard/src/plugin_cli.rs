@@ -165,6 +165,10 @@ pub async fn run(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
                     for c in v.requested() {
                         println!("  {:<20} {}", c.name(), c.description());
                     }
+                    let unused = v.unused_interfaces();
+                    if !unused.is_empty() {
+                        println!("imports without using (linked as traps, nothing to grant): {}", unused.join(", "));
+                    }
                 }
                 Err(reason) => {
                     println!("REFUSED: {reason}");
@@ -181,6 +185,7 @@ pub async fn run(cmd: PluginCommand) -> anyhow::Result<ExitCode> {
                 "vendor": info.manifest.vendor,
                 "description": info.manifest.description,
                 "capabilities": info.manifest.capabilities.iter().map(|c| c.name()).collect::<Vec<_>>(),
+                "unused_imports": info.manifest.unused_imports,
                 "memory_mib": info.manifest.memory_mib,
                 "size_bytes": info.size_bytes,
                 "component_sha256": info.component_sha256,

@@ -136,7 +136,7 @@ impl Default for Grants {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportRefusal {
     /// It imports a `courtyard:flow` interface the operator did not grant.
-    #[error("plugin imports interface 'courtyard:flow/{interface}' which is not granted (granted: {granted}); grant '{interface}' or rebuild the plugin without it")]
+    #[error("plugin imports interface 'courtyard:flow/{interface}' which is not granted (granted: {granted}); grant '{interface}', declare it unused if the plugin never calls it (toolchains that import every interface), or rebuild the plugin without it")]
     NotGranted {
         /// The interface name, e.g. `billing`.
         interface: String,
@@ -149,17 +149,19 @@ pub enum ImportRefusal {
 }
 
 /// The interface part of an import name: `courtyard:flow/billing@0.1.0` -> `billing`.
-fn flow_interface(import: &str) -> Option<&str> {
+pub(crate) fn flow_interface(import: &str) -> Option<&str> {
     let rest = import.strip_prefix("courtyard:flow/")?;
     Some(rest.split('@').next().unwrap_or(rest))
 }
 
 /// Check each import name of a component against the grants (the `types` interface, which
 /// holds only type definitions, is always allowed; so are `wasi:*` imports, linked with nothing
-/// granted).
+/// granted). An ungranted interface in `unused` passes too: it is linked with functions that
+/// trap (see [`InstallSpec::unused_imports`](crate::InstallSpec::unused_imports)).
 pub fn check_imports<'a>(
     imports: impl IntoIterator<Item = &'a str>,
     grants: &Grants,
+    unused: &BTreeSet<Capability>,
 ) -> Result<(), ImportRefusal> {
     for name in imports {
         if name.starts_with("wasi:") {
@@ -168,7 +170,7 @@ pub fn check_imports<'a>(
         match flow_interface(name) {
             Some("types") => {}
             Some(iface) => match iface.parse::<Capability>() {
-                Ok(cap) if grants.allows(cap) => {}
+                Ok(cap) if grants.allows(cap) || unused.contains(&cap) => {}
                 Ok(_) => {
                     let granted: Vec<String> = grants.iter().map(|c| c.to_string()).collect();
                     return Err(ImportRefusal::NotGranted {
@@ -194,9 +196,14 @@ mod tests {
         let err = check_imports(
             ["wasi:cli/environment@0.2.6", "courtyard:flow/call@0.1.0", "courtyard:flow/billing@0.1.0"],
             &grants,
+            &BTreeSet::new(),
         )
         .unwrap_err();
         assert!(err.to_string().contains("courtyard:flow/billing"), "{err}");
+        // Declared unused, it passes (and is linked as traps); the others still need a grant.
+        let unused = BTreeSet::from([Capability::Billing]);
+        check_imports(["courtyard:flow/call@0.1.0", "courtyard:flow/billing@0.1.0"], &grants, &unused).unwrap();
+        assert!(check_imports(["courtyard:flow/kv@0.1.0"], &grants, &unused).is_err());
     }
 
     #[test]
@@ -205,15 +212,17 @@ mod tests {
         check_imports(
             ["courtyard:flow/types@0.1.0", "courtyard:flow/config@0.1.0", "wasi:io/streams@0.2.0"],
             &grants,
+            &BTreeSet::new(),
         )
         .unwrap();
     }
 
     #[test]
     fn unknown_imports_are_refused() {
-        let err = check_imports(["acme:evil/net"], &Grants::all()).unwrap_err();
+        let none = BTreeSet::new();
+        let err = check_imports(["acme:evil/net"], &Grants::all(), &none).unwrap_err();
         assert_eq!(err, ImportRefusal::Unknown("acme:evil/net".into()));
-        assert!(check_imports(["courtyard:flow/sockets@0.1.0"], &Grants::all()).is_err());
+        assert!(check_imports(["courtyard:flow/sockets@0.1.0"], &Grants::all(), &none).is_err());
         assert!("http".parse::<Capability>().is_err());
     }
 }

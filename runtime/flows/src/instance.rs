@@ -130,7 +130,9 @@ fn classify(store: &mut Store<CallState>, instantiating: bool, err: &wasmtime::E
     }
     let mut message = match err.downcast_ref::<Trap>() {
         Some(trap) => format!("wasm trap: {trap}"),
-        None => err.to_string(),
+        // A host function's error (a trapping unused import, for one): its own words, not the
+        // "error while executing at wasm backtrace" wrapper around them.
+        None => err.root_cause().to_string(),
     };
     if let Some(tail) = state.stderr_tail() {
         message.push_str("; plugin stderr: ");

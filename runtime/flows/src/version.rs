@@ -2,6 +2,7 @@
 //! instantiate per call. Calls hold an `Arc<FlowVersion>` for their whole life, so swapping the
 //! active version never disturbs a call in progress.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -14,7 +15,7 @@ use crate::bindings::inbound::InboundFlowPre;
 use crate::bindings::outbound::OutboundFlowPre;
 use crate::cache::{CacheOutcome, sha256_hex};
 use crate::engine::FlowHost;
-use crate::grants::{Grants, check_imports};
+use crate::grants::{Capability, Grants, check_imports};
 use crate::limits::PluginLimits;
 use crate::policy::FailurePolicy;
 use crate::state::CallState;
@@ -76,6 +77,12 @@ pub struct InstallSpec {
     pub config_json: String,
     /// Capabilities granted.
     pub grants: Grants,
+    /// Interfaces the component imports but never calls, granted or not: toolchains such as
+    /// componentize-py and componentize-js import the whole world whatever the flow uses. Each
+    /// one that is not granted is linked with functions that trap, naming the interface, so the
+    /// plugin installs without the operator granting what it does not need (a package declares
+    /// them in `plugin.toml` `unused-imports`).
+    pub unused_imports: BTreeSet<Capability>,
     /// Limits; the host's defaults when `None`.
     pub limits: Option<PluginLimits>,
     /// What happens to the caller when the plugin fails.
@@ -94,6 +101,7 @@ impl InstallSpec {
             wasm,
             config_json: "{}".to_string(),
             grants: Grants::all(),
+            unused_imports: BTreeSet::new(),
             limits: None,
             failure_policy: FailurePolicy::default(),
             kind: None,
@@ -152,6 +160,7 @@ pub struct FlowVersion {
     pub installed_at: SystemTime,
     pub(crate) config_json: Arc<str>,
     pub(crate) grants: Grants,
+    pub(crate) unused_imports: BTreeSet<Capability>,
     pub(crate) limits: PluginLimits,
     pub(crate) policy: FailurePolicy,
     pub(crate) pre: FlowPre,
@@ -184,6 +193,11 @@ impl FlowVersion {
     /// The grants of this version.
     pub fn grants(&self) -> &Grants {
         &self.grants
+    }
+
+    /// The interfaces this version imports without a grant, linked as traps.
+    pub fn trapped_imports(&self) -> impl Iterator<Item = Capability> + '_ {
+        self.unused_imports.iter().copied().filter(|c| !self.grants.allows(*c))
     }
 
     /// Instantiate this version in a throwaway store and call `check-config` (the canary): a
@@ -228,8 +242,10 @@ impl FlowVersion {
             .collect();
         let kind = detect_kind(&exports, spec.kind)?;
         let imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.to_string()).collect();
-        check_imports(imports.iter().map(String::as_str), &spec.grants)?;
-        let linker = crate::host::link(engine, &spec.grants).map_err(|e| InstallError::Link(format!("{e:#}")))?;
+        check_imports(imports.iter().map(String::as_str), &spec.grants, &spec.unused_imports)?;
+        let mut linker = crate::host::link(engine, &spec.grants).map_err(|e| InstallError::Link(format!("{e:#}")))?;
+        crate::host::link_unused_as_traps(&mut linker, engine, &component, &spec.grants, &spec.unused_imports)
+            .map_err(|e| InstallError::Link(format!("{e:#}")))?;
         let instance_pre = linker.instantiate_pre(&component).map_err(|e| InstallError::Link(format!("{e:#}")))?;
         let pre = match kind {
             FlowKind::Inbound => FlowPre::Inbound(InboundFlowPre::new(instance_pre).map_err(|e| {
@@ -251,6 +267,7 @@ impl FlowVersion {
             installed_at: SystemTime::now(),
             config_json: Arc::from(spec.config_json.as_str()),
             grants: spec.grants,
+            unused_imports: spec.unused_imports,
             limits,
             policy: spec.failure_policy,
             pre,

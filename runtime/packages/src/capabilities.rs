@@ -204,9 +204,13 @@ fn split_import(name: &str) -> Option<(&str, &str, Option<&str>)> {
 /// Check the component's import names against its declared capabilities and the host's WIT
 /// version. `wasi:*` imports are allowed (the host links WASI with nothing granted: no files,
 /// sockets or environment); `courtyard:flow/types` holds only types and is always allowed.
+///
+/// An interface in `unused` (the manifest's `unused-imports`) is covered too: the host links it
+/// with functions that trap.
 pub fn check_imports<S: AsRef<str>>(
     imports: &[S],
     declared: &BTreeSet<Capability>,
+    unused: &BTreeSet<String>,
     host_wit: &Version,
 ) -> Result<(), RefusedReason> {
     for import in imports {
@@ -237,7 +241,7 @@ pub fn check_imports<S: AsRef<str>>(
             return Err(RefusedReason::UnknownImport { import: name.to_string() });
         }
         // `config` is always granted, so importing it needs no declaration.
-        if iface == "config" || covering.iter().any(|c| declared.contains(c)) {
+        if iface == "config" || covering.iter().any(|c| declared.contains(c)) || unused.contains(iface) {
             continue;
         }
         return Err(RefusedReason::UndeclaredCapability {
@@ -295,6 +299,7 @@ mod tests {
         let err = check_imports(
             &["wasi:cli/environment@0.2.6", "courtyard:flow/types@0.1.0", "courtyard:flow/call@0.1.0", "courtyard:flow/notify@0.1.0"],
             &declared,
+            &BTreeSet::new(),
             &host(),
         )
         .unwrap_err();
@@ -305,13 +310,16 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+        // Declared unused instead of requested, the import is covered (the host links it as traps).
+        let unused: BTreeSet<String> = ["notify".to_string()].into();
+        check_imports(&["courtyard:flow/call@0.1.0", "courtyard:flow/notify@0.1.0"], &declared, &unused, &host()).unwrap();
     }
 
     #[test]
     fn foreign_imports_are_refused() {
         let declared: BTreeSet<_> = [Capability::Call].into();
         for bad in ["acme:evil/net@1.0.0", "courtyard:flow/sockets@0.1.0", "env"] {
-            let err = check_imports(&[bad], &declared, &host()).unwrap_err();
+            let err = check_imports(&[bad], &declared, &BTreeSet::new(), &host()).unwrap_err();
             assert!(matches!(err, RefusedReason::UnknownImport { .. }), "{bad}: {err:?}");
         }
     }

@@ -83,6 +83,11 @@ pub struct Manifest {
     pub world: World,
     /// Requested capabilities (`config` always included).
     pub capabilities: BTreeSet<Capability>,
+    /// `courtyard:flow` interfaces the component imports but never calls (componentize-py and
+    /// componentize-js import the whole world whatever the flow uses). Nothing is requested for
+    /// them: the host links them with functions that trap, so the operator grants only what
+    /// the flow really uses.
+    pub unused_imports: BTreeSet<String>,
     /// Requested linear-memory cap, MiB.
     pub memory_mib: u32,
     /// JSON schema of its configuration (`{}` accepts anything).
@@ -120,6 +125,7 @@ struct RawManifest {
     wit: String,
     world: String,
     capabilities: Vec<String>,
+    unused_imports: Option<Vec<String>>,
     memory_mib: Option<i64>,
     config_schema: Option<toml::Value>,
 }
@@ -169,6 +175,25 @@ impl Manifest {
             }
         }
         capabilities.insert(Capability::Config);
+        let mut unused_imports = BTreeSet::new();
+        for iface in raw.unused_imports.unwrap_or_default() {
+            let covering = Capability::covering(&iface);
+            if covering.is_empty() || iface == "config" {
+                return Err(field(
+                    "unused-imports",
+                    format!("'{iface}' is not an interface that can be left ungranted (call, directory, billing, work-orders, notify, kv, log, clock, content)"),
+                ));
+            }
+            if let Some(c) = covering.iter().find(|c| capabilities.contains(c)) {
+                return Err(field(
+                    "unused-imports",
+                    format!("'{iface}' is also requested by capability '{c}'; a flow either uses an interface or declares it unused"),
+                ));
+            }
+            if !unused_imports.insert(iface.clone()) {
+                return Err(field("unused-imports", format!("'{iface}' is listed twice")));
+            }
+        }
         let memory_mib = match raw.memory_mib {
             None => DEFAULT_MEMORY_MIB,
             Some(m) if (1..=i64::from(MAX_MEMORY_MIB)).contains(&m) => m as u32,
@@ -192,6 +217,7 @@ impl Manifest {
             wit,
             world,
             capabilities,
+            unused_imports,
             memory_mib,
             config_schema,
         })
@@ -251,6 +277,22 @@ config-schema = '''{ "type": "object", "properties": { "queue": { "type": "strin
             .map(|l| if l.starts_with(line_prefix) { replacement.to_string() } else { l.to_string() })
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    #[test]
+    fn unused_imports_name_interfaces_not_requested() {
+        let m = Manifest::parse(format!("{GOOD}unused-imports = [\"kv\", \"work-orders\"]\n").as_bytes()).unwrap();
+        assert_eq!(m.unused_imports.iter().map(String::as_str).collect::<Vec<_>>(), ["kv", "work-orders"]);
+        assert!(Manifest::parse(GOOD.as_bytes()).unwrap().unused_imports.is_empty());
+        for (list, problem) in [
+            (r#"["billing"]"#, "also requested by capability 'billing.read'"),
+            (r#"["billing.read"]"#, "not an interface"),
+            (r#"["config"]"#, "not an interface"),
+            (r#"["kv", "kv"]"#, "listed twice"),
+        ] {
+            let err = Manifest::parse(format!("{GOOD}unused-imports = {list}\n").as_bytes()).unwrap_err().to_string();
+            assert!(err.contains("`unused-imports`") && err.contains(problem), "{list}: {err}");
+        }
     }
 
     #[test]

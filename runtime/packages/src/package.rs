@@ -201,7 +201,7 @@ pub fn pack_bytes(files: &PackageFiles) -> Result<Vec<u8>, PackageError> {
         .map_err(|why| crate::RefusedReason::WitIncompatible { what: format!("plugin.toml wit = \"{}\"", manifest.wit), why })?;
     let world = component::inspect(&files.component).map_err(crate::RefusedReason::NotAComponent)?;
     check_exports(&manifest, &world.exports)?;
-    capabilities::check_imports(&world.imports, &manifest.capabilities, &host)?;
+    capabilities::check_imports(&world.imports, &manifest.capabilities, &manifest.unused_imports, &host)?;
     Ok(PackageFiles { signature: None, ..files.clone() }.to_bytes())
 }
 

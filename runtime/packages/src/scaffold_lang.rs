@@ -51,7 +51,13 @@ pub fn new_plugin_in(options: &ScaffoldOptions, lang: Lang) -> Result<PathBuf, P
     let name = options.name.as_str();
     let manifest = crate::scaffold::plugin_toml(options).replace(
         r#"capabilities = ["call", "log"]"#,
-        r#"capabilities = ["call", "directory.read", "billing.read", "work-orders.read", "work-orders.write", "notify.sms", "kv", "log", "config", "clock", "content"]"#,
+        concat!(
+            r#"capabilities = ["call", "log"]"#,
+            "\n# The SDK imports every interface; these the template never calls (linked as traps, not",
+            "\n# granted). Move one to `capabilities` (e.g. billing → \"billing.read\") when the flow uses it.",
+            "\n",
+            r#"unused-imports = ["directory", "billing", "work-orders", "notify", "kv", "clock", "content"]"#,
+        ),
     );
     Manifest::parse(manifest.as_bytes())?;
     let root = options.dir.join(name);
@@ -277,8 +283,10 @@ courtyard plugin pack . {{name}}.wasm -o {{name}}-0.1.0.cyp
 courtyard plugin sign {{name}}-0.1.0.cyp --key ~/.courtyard/keys/<vendor>-key.key
 ```
 
-The SDK imports every `courtyard:flow` interface, so `plugin.toml` declares them all; the operator
-grants them at install.
+The SDK imports every `courtyard:flow` interface. `plugin.toml` requests only what the flow calls
+(`capabilities`) and lists the rest in `unused-imports`: the host links those with functions that
+trap, so the operator grants only what the flow uses. When the flow starts calling one (say
+`billing`), move it from `unused-imports` to `capabilities` (`billing.read`).
 "#;
 
 #[cfg(test)]
@@ -305,6 +313,13 @@ mod tests {
             let root = new_plugin_in(&options(&dir, world), lang).unwrap();
             let manifest = Manifest::parse(&fs::read(root.join("plugin.toml")).unwrap()).unwrap();
             assert_eq!(manifest.world, world);
+            // What the template calls is requested; every other interface the SDK imports is
+            // declared unused, so the whole world is covered without granting it.
+            assert_eq!(manifest.requested(), [crate::Capability::Call, crate::Capability::Log]);
+            let covered: Vec<&str> = manifest.capabilities.iter().map(|c| c.interface()).chain(manifest.unused_imports.iter().map(String::as_str)).collect();
+            for iface in ["call", "directory", "billing", "work-orders", "notify", "kv", "log", "config", "clock", "content"] {
+                assert!(covered.contains(&iface), "{iface} is neither requested nor declared unused");
+            }
             let src = fs::read_to_string(root.join(source)).unwrap();
             assert!(!src.contains("{{"), "{source} has an unfilled placeholder");
             let build = fs::read_to_string(root.join("build.sh")).unwrap();

@@ -191,6 +191,12 @@ impl VerifiedPackage {
         capabilities::interfaces(&self.manifest.capabilities)
     }
 
+    /// Interface names the component imports without using them (`unused-imports`): the host
+    /// links them as traps (`courtyard_flows::InstallSpec::unused_imports`).
+    pub fn unused_interfaces(&self) -> Vec<&str> {
+        self.manifest.unused_imports.iter().map(String::as_str).collect()
+    }
+
     /// Check the operator's grants cover the request (install step).
     pub fn check_granted(&self, granted: &BTreeSet<Capability>) -> Result<(), RefusedReason> {
         capabilities::check_granted(&self.manifest.capabilities, granted)
@@ -270,7 +276,7 @@ fn verify_inner(
     }
     let world = component::inspect(&files.component).map_err(RefusedReason::NotAComponent)?;
     check_exports(&manifest, &world.exports)?;
-    capabilities::check_imports(&world.imports, &manifest.capabilities, &policy.host_wit)?;
+    capabilities::check_imports(&world.imports, &manifest.capabilities, &manifest.unused_imports, &policy.host_wit)?;
 
     Ok(VerifiedPackage {
         signer: Signer { key_id: key.key_id.clone(), vendor: key.vendor.clone(), fingerprint: fingerprint(&key.key) },

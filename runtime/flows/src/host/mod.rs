@@ -3,10 +3,13 @@
 //! Each module forwards to the seam traits of [`crate::host_api`]; [`link`] adds to a linker only
 //! the interfaces a plugin version was granted, plus WASI with nothing granted.
 
-use wasmtime::component::{HasSelf, Linker};
+use std::collections::BTreeSet;
+
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, HasSelf, Linker};
 
 use crate::bindings::interfaces as flow;
-use crate::grants::{Capability, Grants};
+use crate::grants::{Capability, Grants, flow_interface};
 use crate::state::CallState;
 
 mod billing;
@@ -64,4 +67,36 @@ pub(crate) fn link(engine: &wasmtime::Engine, grants: &Grants) -> wasmtime::Resu
         }
     }
     Ok(linker)
+}
+
+/// Links every interface of `unused` that `component` imports and was not granted with functions
+/// that trap when called, naming the function and the missing grant. The flow installs and runs;
+/// should it call one after all, that call's instance ends and the failure policy takes the
+/// caller, as for any trap.
+pub(crate) fn link_unused_as_traps(
+    linker: &mut Linker<CallState>,
+    engine: &wasmtime::Engine,
+    component: &Component,
+    grants: &Grants,
+    unused: &BTreeSet<Capability>,
+) -> wasmtime::Result<()> {
+    let ty = component.component_type();
+    for (import, item) in ty.imports(engine) {
+        let Some(cap) = flow_interface(import).and_then(|i| i.parse::<Capability>().ok()) else { continue };
+        if grants.allows(cap) || !unused.contains(&cap) {
+            continue;
+        }
+        let ComponentItem::ComponentInstance(instance) = item.ty else { continue };
+        let mut linked = linker.instance(import)?;
+        for (name, item) in instance.exports(engine) {
+            if !matches!(item.ty, ComponentItem::ComponentFunc(_)) {
+                continue;
+            }
+            let message = format!(
+                "the plugin called {import}#{name}, but '{cap}' is not granted to it (it is declared unused: linked only so the component can load)"
+            );
+            linked.func_new(name, move |_, _, _, _| Err(wasmtime::Error::msg(message.clone())))?;
+        }
+    }
+    Ok(())
 }

@@ -114,6 +114,14 @@ pub async fn run_script(
         Some(names) => Grants::parse(names).map_err(|e| SimError::Script(format!("grants: {e}")))?,
         None => Grants::all(),
     };
+    let unused_imports = match &raw.unused_imports {
+        Some(names) => names
+            .iter()
+            .map(|n| n.trim().parse::<crate::grants::Capability>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| SimError::Script(format!("unused_imports: {e}")))?,
+        None => Default::default(),
+    };
     let direction = match raw.direction.as_deref().unwrap_or("inbound") {
         "inbound" => Direction::Inbound,
         "outbound" => Direction::Outbound,
@@ -160,6 +168,7 @@ pub async fn run_script(
     let mut spec = InstallSpec::new("sim", plugin_name, wasm);
     spec.config_json = config_json;
     spec.grants = grants;
+    spec.unused_imports = unused_imports;
     spec.kind = Some(if target.is_some() { FlowKind::Outbound } else { FlowKind::Inbound });
     if let Some(policy) = &raw.failure_policy {
         spec.failure_policy = policy.clone();

@@ -31,6 +31,7 @@ pub(crate) struct RawScript {
     #[serde(default)]
     pub calendar: BTreeMap<String, bool>,
     pub grants: Option<Vec<String>>,
+    pub unused_imports: Option<Vec<String>>,
     pub failure_policy: Option<FailurePolicy>,
     pub config: Option<toml::Table>,
     pub config_file: Option<String>,

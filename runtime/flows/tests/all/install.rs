@@ -60,6 +60,30 @@ async fn ungranted_interface_is_refused_naming_it() {
     registry.install(spec).await.unwrap();
 }
 
+/// Toolchains that import the whole world (componentize-py/js) get an interface declared unused
+/// instead of granted: it installs, and a call into it traps naming the missing grant, so the
+/// failure policy takes the caller and the business service is never reached.
+#[tokio::test]
+async fn an_interface_declared_unused_installs_and_traps_when_called() {
+    let registry = FlowRegistry::new(test_host(None));
+    let mut spec = InstallSpec::new("bill", "ungranted", guests::bytes("ungranted"));
+    spec.grants = Grants::only([Capability::Call, Capability::Log]);
+    spec.unused_imports = [Capability::Billing, Capability::Kv].into();
+    let v = registry.deploy(spec).await.expect("installs with billing declared unused");
+    assert_eq!(v.trapped_imports().collect::<Vec<_>>(), [Capability::Billing, Capability::Kv]);
+
+    let call = TestCall::new("bill-1", &[]);
+    let report = registry.run_inbound("bill", dyn_call(&call), Services::unavailable()).await.expect("routed");
+    let CallOutcome::Failed { failure, .. } = &report.outcome else { panic!("expected a trap, got {:?}", report.outcome) };
+    assert!(
+        failure.message.contains("courtyard:flow/billing@0.1.0#arrears") && failure.message.contains("'billing' is not granted"),
+        "{}",
+        failure.message
+    );
+    // Nothing after the trapped call ran: the caller heard only the failure policy's apology.
+    assert_eq!(call.said(), ["系统繁忙,正在为您转接人工客服"]);
+}
+
 #[tokio::test]
 async fn failing_canary_keeps_the_previous_version_active() {
     let registry = FlowRegistry::new(test_host(None));

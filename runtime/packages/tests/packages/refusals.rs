@@ -150,6 +150,25 @@ fn undeclared_capability_is_refused_naming_the_interface() {
 }
 
 #[test]
+fn whole_world_imports_are_covered_by_unused_imports_not_by_grants() {
+    // A componentize-py/js flow imports every interface; this one calls only call and billing.
+    let k = fixture::keys();
+    let all = ["types", "call", "directory", "billing", "work-orders", "notify", "kv", "log", "config", "clock", "content"];
+    let component = fixture::component("0.1.0", &all);
+    let requested = fixture::manifest(&["call", "billing.read"], "0.1.0");
+    let files = PackageFiles { manifest: requested.clone().into_bytes(), component: component.clone(), signature: None };
+    assert!(pack_bytes(&files).unwrap_err().to_string().contains("courtyard:flow/directory"), "without the list, pack refuses");
+    let manifest = format!("{requested}unused-imports = [\"directory\", \"work-orders\", \"notify\", \"kv\", \"log\", \"clock\", \"content\"]\n");
+    let files = PackageFiles { manifest: manifest.clone().into_bytes(), component: component.clone(), signature: None };
+    pack_bytes(&files).expect("covered: requested or declared unused");
+    let v = verify(&fixture::signed_unchecked(&manifest, component, &k.acme), &k.trust).expect("verifies");
+    // The operator grants only what is requested; the rest is linked as traps.
+    assert!(v.check_granted(&parse_grants(&["call", "billing.read"]).unwrap()).is_ok());
+    assert_eq!(v.flow_interfaces(), vec!["call", "billing", "config"]);
+    assert_eq!(v.unused_interfaces(), vec!["clock", "content", "directory", "kv", "log", "notify", "work-orders"]);
+}
+
+#[test]
 fn capability_not_granted_is_refused() {
     let k = fixture::keys();
     let v = verify(&fixture::signed_package(&k.acme), &k.trust).unwrap();
