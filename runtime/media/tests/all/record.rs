@@ -122,3 +122,39 @@ async fn caller_recording_ends_on_terminator_key_and_on_silence() {
     assert_eq!((r.ended_by, r.duration), (RecordEnd::MaxLength, Duration::from_millis(200)));
     s.close().await;
 }
+
+/// An IVR leg with RFC 4733 digits has no use for the caller's audio, so it is not decoded; the
+/// jitter buffer is drained all the same. Losses before anyone listened are still concealed and
+/// counted, and a recording started mid-call hears the caller from then on.
+#[tokio::test]
+async fn caller_audio_nobody_listens_to_is_drained_and_a_recording_started_later_hears_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = session().await;
+    let mut phone = Peer::new().await;
+    s.set_remote(phone.addr(), Codec::Pcmu, Some(101));
+    let to = s.local_addr();
+    let caller = tokio::spawn(async move {
+        phone.stream(to, Codec::Pcmu, &tone::sine(500.0, 300, 8000)).await;
+        // Three packets lost on the way.
+        phone.seq = phone.seq.wrapping_add(3);
+        phone.ts = phone.ts.wrapping_add(3 * 160);
+        phone.stream(to, Codec::Pcmu, &tone::sine(500.0, 900, 8000)).await;
+    });
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let concealed_before = s.stats().concealed_frames;
+    assert!(concealed_before >= 3, "the lost packets are concealed with nobody listening: {:?}", s.stats());
+    let path = dir.path().join("late.wav");
+    s.record_start(&path, RecordMode::Stereo).await.unwrap();
+    caller.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let info = s.record_stop().await.unwrap().expect("recording");
+    let mut r = hound::WavReader::open(&path).unwrap();
+    let samples: Vec<i16> = r.samples::<i16>().map(|s| s.unwrap()).collect();
+    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+    assert!(info.duration >= Duration::from_millis(300), "{:?}", info.duration);
+    assert!(goertzel_share(&left, 500.0) > 0.5, "the caller's 500 Hz is in the late recording");
+    let st = s.stats();
+    assert!(st.packets_received >= 55, "{st:?}");
+    assert!(st.concealed_frames < concealed_before + 3, "no new losses after the gap: {st:?}");
+    s.close().await;
+}
