@@ -46,12 +46,13 @@ fn agent_transfers_the_caller_from_the_phone_with_refer() {
     agent.command(&format!("/transfer sip:8002@{}", rt.sip));
     // 8002's phone rings (auto-answers), the caller hears it and 8002 hears the caller.
     assert_talk_both_ways(&rt, &call.phone, &target, TARGET_HZ, Duration::from_secs(20), 6.0, "transfer target 8002");
-    // The final NOTIFY (sipfrag `SIP/2.0 200 OK`) reached the transferor, which then ends its
-    // call itself (baresip closes a call whose transfer succeeded).
+    // The final NOTIFY (sipfrag `SIP/2.0 200 OK`, `Event: refer;id=<the REFER's CSeq>`) reached
+    // the transferor, which then ends its call itself (baresip closes a call whose transfer
+    // succeeded).
     let final_notify = |l: &str| {
         l.split("NOTIFY sip:").skip(1).any(|m| {
             let m = m.split("[;m").next().unwrap_or("");
-            m.contains("Event: refer") && m.contains("terminated;reason=noresource") && m.contains("SIP/2.0 200 OK")
+            m.contains("Event: refer;id=") && m.contains("terminated;reason=noresource") && m.contains("SIP/2.0 200 OK")
         })
     };
     let deadline = Instant::now() + Duration::from_secs(10);

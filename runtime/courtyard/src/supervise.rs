@@ -83,7 +83,7 @@ impl SupervisorMedia for Supervisor {
                                 if let Some(a) = n.remote_rtp { sup.media.set_remote(a, crate::call::media_codec(n.codec), n.telephone_event); }
                             }
                             Some(DialogEvent::Info(_)) => {}
-                            Some(DialogEvent::Refer { .. }) => sup.dialog.decline_refer(),
+                            Some(DialogEvent::Refer { id, .. }) => sup.dialog.decline_refer(id),
                         },
                     }
                 };

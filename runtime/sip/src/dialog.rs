@@ -46,6 +46,10 @@ pub enum DialogEvent {
         target: String,
         /// The Referred-By header value, if sent.
         referred_by: Option<String>,
+        /// The REFER's CSeq number: the `id` of its subscription, which every NOTIFY about it
+        /// carries (`Event: refer;id=N`, RFC 3515 §2.4.6) so a phone that sent a second REFER
+        /// in the same dialog can tell the reports apart.
+        id: u32,
     },
 }
 

@@ -45,7 +45,7 @@ pub(crate) fn on_refer(core: &Arc<Core>, d: &mut DialogState, req: &Request, key
     let contact = core.contact(&d.local_user, peer.transport);
     core.respond_new(req, key, peer, 202, "Accepted", &[("Contact", contact), ("Allow", ALLOW.into())], b"");
     tracing::info!(call_id = %req.call_id, %target, "in-dialog REFER accepted");
-    let _ = d.events.send(DialogEvent::Refer { target, referred_by });
+    let _ = d.events.send(DialogEvent::Refer { target, referred_by, id: req.cseq });
 }
 
 /// The reason phrase we put in a sipfrag for the status codes the runtime reports.
@@ -74,7 +74,8 @@ impl Dialog {
     /// `message/sipfrag` body is `SIP/2.0 <code> <reason>`. A provisional `code` keeps the
     /// subscription active; a final one terminates it. The NOTIFY's own response is consumed in
     /// the background (any final response ends its transaction).
-    pub fn notify_refer(&self, code: u16) -> Result<(), SipError> {
+    /// `id` is the REFER's CSeq number ([`DialogEvent::Refer`]'s `id`).
+    pub fn notify_refer(&self, id: u32, code: u16) -> Result<(), SipError> {
         let state = if code < 200 {
             format!("active;expires={REFER_EXPIRES}")
         } else {
@@ -87,7 +88,7 @@ impl Dialog {
         };
         let body = format!("SIP/2.0 {code} {}\r\n", sipfrag_reason(code));
         let headers = [
-            ("Event", "refer".to_string()),
+            ("Event", format!("refer;id={id}")),
             ("Subscription-State", state),
             ("Contact", contact),
             ("Content-Type", "message/sipfrag;version=2.0".to_string()),
@@ -114,8 +115,8 @@ impl Dialog {
 
     /// Refuses a REFER the runtime cannot act on (a caller REFERing the IVR): NOTIFY
     /// `SIP/2.0 603 Declined`, terminating the subscription. The call itself continues.
-    pub fn decline_refer(&self) {
-        if let Err(e) = self.notify_refer(603) {
+    pub fn decline_refer(&self, id: u32) {
+        if let Err(e) = self.notify_refer(id, 603) {
             tracing::debug!(error = %e, call_id = %self.call_id, "REFER could not be declined");
         }
     }

@@ -257,7 +257,8 @@ pub async fn talk(shared: &Arc<Shared>, leg: &CallLeg, mut agent: AgentCall) -> 
     let mut consult: Option<Consult> = None;
     let mut ringing: Option<(BoxFuture<'static, Result<AgentCall, String>>, oneshot::Sender<Result<(), String>>)> = None;
     let mut hold: Option<Hold> = None;
-    let mut by_phone = false;
+    // The REFER id of a transfer asked for from the agent's phone.
+    let mut by_phone = None;
     let ended_by = loop {
         tokio::select! {
             _ = leg.ended.cancelled() => break EndedBy::Caller,
@@ -267,12 +268,12 @@ pub async fn talk(shared: &Arc<Shared>, leg: &CallLeg, mut agent: AgentCall) -> 
                     if let Some(a) = n.remote_rtp { agent.media.set_remote(a, super::media_codec(n.codec), n.telephone_event); }
                 }
                 Some(DialogEvent::Info(d)) => { let _ = agent.media.inject_dtmf(d); }
-                Some(DialogEvent::Refer { target, .. }) => {
+                Some(DialogEvent::Refer { target, id, .. }) => {
                     // The transfer button on the agent's phone (call/refer.rs).
-                    if consult.is_some() || ringing.is_some() { let _ = agent.dialog.notify_refer(491); continue; }
-                    if let Some(t) = super::refer::accept(shared, &agent, &call_id, &target).await {
+                    if consult.is_some() || ringing.is_some() { let _ = agent.dialog.notify_refer(id, 491); continue; }
+                    if let Some(t) = super::refer::accept(shared, &agent, &call_id, &target, id).await {
                         leg.record.lock().vars.insert("transfer".into(), t.to_string());
-                        by_phone = true;
+                        by_phone = Some(id);
                         break EndedBy::Transfer(t);
                     }
                 }
@@ -390,7 +391,7 @@ pub async fn talk(shared: &Arc<Shared>, leg: &CallLeg, mut agent: AgentCall) -> 
             leg.record.lock().hangup_side.get_or_insert_with(|| "agent".into());
             agent.media.close().await;
         }
-        EndedBy::Transfer(t) if by_phone => super::refer::finish(agent, &call_id, matches!(t, TransferTarget::Queue(_))),
+        EndedBy::Transfer(t) if let Some(id) = by_phone => super::refer::finish(agent, &call_id, matches!(t, TransferTarget::Queue(_)), id),
         EndedBy::Transfer(_) | EndedBy::Handover(_) => agent.release().await,
     }
     ended_by

@@ -106,7 +106,7 @@ pub async fn handle(shared: Arc<Shared>, call: IncomingCall, code: FeatureCode) 
                 _ = media.play(pcm.clone(), PlayOptions { barge_in: false }) => break false,
                 ev = dialog.next_event() => match ev {
                     Some(DialogEvent::Bye) | Some(DialogEvent::Terminated(_)) | None => break true,
-                    Some(DialogEvent::Refer { .. }) => dialog.decline_refer(),
+                    Some(DialogEvent::Refer { id, .. }) => dialog.decline_refer(id),
                     _ => {}
                 },
             }

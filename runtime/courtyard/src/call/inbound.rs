@@ -123,7 +123,7 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
                         }
                         Some(DialogEvent::Info(d)) => { let _ = media.inject_dtmf(d); }
                         // A caller cannot transfer the IVR (or the agent) away.
-                        Some(DialogEvent::Refer { .. }) => dialog.decline_refer(),
+                        Some(DialogEvent::Refer { id, .. }) => dialog.decline_refer(id),
                         Some(DialogEvent::ReInvite(n)) => {
                             // Hold (peer sendonly/inactive) stops our audio; unhold resumes it.
                             if let Some(addr) = n.remote_rtp {

@@ -137,7 +137,7 @@ fn spawn_dialog(
                         break;
                     }
                     Some(DialogEvent::Info(d)) => { let _ = media.inject_dtmf(d); }
-                    Some(DialogEvent::Refer { .. }) => dialog.decline_refer(),
+                    Some(DialogEvent::Refer { id, .. }) => dialog.decline_refer(id),
                     Some(DialogEvent::ReInvite(n)) => {
                         if let Some(addr) = n.remote_rtp {
                             media.set_remote(addr, crate::call::media_codec(n.codec), n.telephone_event);

@@ -189,7 +189,7 @@ async fn wait_end(leg: &mut AgentCall) {
             Some(DialogEvent::Info(d)) => {
                 let _ = leg.media.inject_dtmf(d);
             }
-            Some(DialogEvent::Refer { .. }) => leg.dialog.decline_refer(),
+            Some(DialogEvent::Refer { id, .. }) => leg.dialog.decline_refer(id),
             Some(DialogEvent::ReInvite(n)) => {
                 if let Some(a) = n.remote_rtp {
                     leg.media.set_remote(a, crate::call::media_codec(n.codec), n.telephone_event);

@@ -73,10 +73,10 @@ pub async fn start_uas(cfg: SipConfig) -> (Endpoint, Arc<Stats>) {
                                 }
                                 DialogEvent::Terminated(_) => break,
                                 DialogEvent::Info(d) => st.dtmf.lock().push(d),
-                                DialogEvent::Refer { target, .. } => {
+                                DialogEvent::Refer { target, id, .. } => {
                                     st.refers.lock().push(target);
-                                    let _ = dialog.notify_refer(100);
-                                    let _ = dialog.notify_refer(200);
+                                    let _ = dialog.notify_refer(id, 100);
+                                    let _ = dialog.notify_refer(id, 200);
                                 }
                             }
                         }
