@@ -1,5 +1,6 @@
 //! Trunk operations against real SIPp trunks: digest authentication (a 407 proxy challenge
-//! answered with Proxy-Authorization, whose MD5 response is recomputed here from SIPp's trace; a
+//! answered with Proxy-Authorization, whose MD5 response is recomputed here from SIPp's trace,
+//! then the 401 of the PBX behind the proxy answered with both headers; a
 //! 401 challenge checked by SIPp's own `verifyauth`, with the right and a wrong password — the
 //! wrong one is one refused attempt with a reason, no retry) and trunk health (OPTIONS
 //! keep-alive: a SIPp trunk answering is `up` with a response code and RTT, an address nobody
@@ -151,22 +152,33 @@ fn trunks_answer_digest_challenges_and_report_health_from_options_keepalives() {
     let (code, trace) = proxy_auth.finish();
     assert_eq!(code, 0, "SIPp 407 trunk: {trace}");
     // The 407 answer, recomputed independently: MD5 digest with qop=auth over the INVITE's URI,
-    // a higher CSeq, the same Call-ID.
+    // a higher CSeq, the same Call-ID. Then the PBX behind the proxy challenged (401): the third
+    // INVITE answers both, the proxy's nonce counted twice.
     let invites: Vec<&str> = trace.split("INVITE sip:").skip(1).collect();
-    assert_eq!(invites.len(), 2, "two INVITEs reached the 407 trunk:\n{trace}");
+    assert_eq!(invites.len(), 3, "three INVITEs reached the 407 + 401 trunk:\n{trace}");
     let header = |msg: &str, name: &str| -> String {
         msg.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string()).unwrap_or_default()
     };
     assert_eq!(header(invites[0], "Call-ID:"), header(invites[1], "Call-ID:"), "{trace}");
-    assert_eq!((header(invites[0], "CSeq:").as_str(), header(invites[1], "CSeq:").as_str()), ("1 INVITE", "2 INVITE"), "{trace}");
-    let auth = header(invites[1], "Proxy-Authorization:");
-    let (uri, nonce, nc, cnonce) =
-        (param(&auth, "uri").unwrap_or(""), param(&auth, "nonce").unwrap_or(""), param(&auth, "nc").unwrap_or(""), param(&auth, "cnonce").unwrap_or(""));
-    assert!(uri.starts_with("sip:13800000401@") && nc == "00000001" && !cnonce.is_empty(), "{auth}");
-    let ha1 = md5_hex("courtyard:itsp.example:trunk-secret");
-    let ha2 = md5_hex(&format!("INVITE:{uri}"));
-    let expected = md5_hex(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}"));
-    assert_eq!(param(&auth, "response"), Some(expected.as_str()), "{auth}");
+    assert_eq!(header(invites[0], "Call-ID:"), header(invites[2], "Call-ID:"), "{trace}");
+    let cseqs: Vec<String> = invites.iter().map(|m| header(m, "CSeq:")).collect();
+    assert_eq!(cseqs, ["1 INVITE", "2 INVITE", "3 INVITE"], "{trace}");
+    for (invite, name, realm, want_nc) in [
+        (invites[1], "Proxy-Authorization:", "itsp.example", "00000001"),
+        (invites[2], "Proxy-Authorization:", "itsp.example", "00000002"),
+        (invites[2], "Authorization:", "pbx.example", "00000001"),
+    ] {
+        let auth = header(invite, name);
+        let (uri, nonce, nc, cnonce) =
+            (param(&auth, "uri").unwrap_or(""), param(&auth, "nonce").unwrap_or(""), param(&auth, "nc").unwrap_or(""), param(&auth, "cnonce").unwrap_or(""));
+        assert!(uri.starts_with("sip:13800000401@") && nc == want_nc && !cnonce.is_empty(), "{name} {auth}");
+        assert_eq!(param(&auth, "realm"), Some(realm), "{name} {auth}");
+        let ha1 = md5_hex(&format!("courtyard:{realm}:trunk-secret"));
+        let ha2 = md5_hex(&format!("INVITE:{uri}"));
+        let expected = md5_hex(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}"));
+        assert_eq!(param(&auth, "response"), Some(expected.as_str()), "{auth}");
+    }
+    assert!(header(invites[1], "Authorization:").is_empty(), "no PBX answer before its challenge:\n{}", invites[1]);
 
     for (name, uas) in [("401", www_auth), ("wrong password", wrong_pw)] {
         let (code, logs) = uas.finish();

@@ -258,9 +258,21 @@ pub fn is_stale(challenge: &str) -> bool {
     parse_params(challenge).is_some_and(|(_, p)| get(&p, "stale").is_some_and(|v| v.eq_ignore_ascii_case("true")))
 }
 
+/// Client side: the realm of a WWW-/Proxy-Authenticate value (a proxy and the server behind it
+/// challenge in realms of their own, each answered once).
+pub fn challenge_realm(challenge: &str) -> Option<String> {
+    parse_params(challenge).and_then(|(_, p)| get(&p, "realm").map(str::to_string))
+}
+
 /// Client side: builds an Authorization value answering `challenge` (a WWW-/Proxy-Authenticate
 /// value). `None` when the challenge is not a digest challenge we can answer.
 pub fn authorize(challenge: &str, method: &str, uri: &str, user: &str, password: &str) -> Option<String> {
+    authorize_nc(challenge, method, uri, user, password, 1)
+}
+
+/// [`authorize`] for the `nc`-th use of the challenge's nonce (qop=auth counts its uses, and a
+/// server may refuse a nonce count it has seen).
+pub fn authorize_nc(challenge: &str, method: &str, uri: &str, user: &str, password: &str, nc: u32) -> Option<String> {
     let (scheme, p) = parse_params(challenge)?;
     if !scheme.eq_ignore_ascii_case("Digest") {
         return None;
@@ -270,7 +282,8 @@ pub fn authorize(challenge: &str, method: &str, uri: &str, user: &str, password:
     let alg = Algorithm::from_token(get(&p, "algorithm"))?;
     let qop_auth = get(&p, "qop").map(|q| q.split(',').any(|x| x.trim().eq_ignore_ascii_case("auth"))).unwrap_or(false);
     let cnonce = hex::encode(rand::random::<[u8; 8]>());
-    let qop = qop_auth.then_some(("00000001", cnonce.as_str()));
+    let nc = format!("{nc:08x}");
+    let qop = qop_auth.then_some((nc.as_str(), cnonce.as_str()));
     let resp = compute_response(alg, user, realm, password, method, uri, nonce, qop);
     let mut v = format!(
         "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{resp}\", algorithm={}",

@@ -124,7 +124,7 @@ struct Uac {
 }
 
 impl Uac {
-    fn build(&self, cseq: u32, auth: Option<(&'static str, String)>) -> (ClientKey, Vec<u8>, AckTemplate) {
+    fn build(&self, cseq: u32, auth: &[(&'static str, String)]) -> (ClientKey, Vec<u8>, AckTemplate) {
         let core = &self.core;
         let branch = format!("{}{}", crate::via::MAGIC_COOKIE, token());
         let via = core.via(self.peer.transport, &branch);
@@ -139,8 +139,8 @@ impl Uac {
             ("User-Agent", core.cfg.user_agent.clone()),
             ("Allow", crate::core::ALLOW.into()),
         ];
-        if let Some(a) = &auth {
-            headers.push((a.0, a.1.clone()));
+        for (header, value) in auth {
+            headers.push((header, value.clone()));
         }
         for (n, v) in &self.inv.headers {
             headers.push((n.as_str(), v.clone()));
@@ -260,10 +260,34 @@ pub(crate) async fn invite(core: Arc<Core>, inv: OutboundInvite) -> Result<Outbo
     Ok(out)
 }
 
+/// A digest challenge we answer on every retry of the INVITE: a proxy (407) and the server
+/// behind it (401) each challenge once, and the proxy wants its answer on the request that then
+/// meets the server's challenge too (RFC 3261 §22.3).
+struct Answer {
+    /// `Authorization` or `Proxy-Authorization`.
+    header: &'static str,
+    /// The challenge's realm: one answer per header and realm.
+    realm: String,
+    /// The WWW-/Proxy-Authenticate value.
+    challenge: String,
+    /// Uses of its nonce so far (qop=auth's nonce count).
+    nc: u32,
+    /// How often this realm has challenged us.
+    tries: u32,
+}
+
+impl Answer {
+    /// The header for the next request: the nonce count goes up with every use.
+    fn next(&mut self, target: &str, user: &str, password: &str) -> Option<(&'static str, String)> {
+        self.nc += 1;
+        auth::authorize_nc(&self.challenge, "INVITE", target, user, password, self.nc).map(|v| (self.header, v))
+    }
+}
+
 async fn run(uac: Uac, tx: mpsc::Sender<CallProgress>, mut cancel_rx: oneshot::Receiver<()>) {
     let mut cseq: u32 = 1;
-    let mut auth_tries = 0;
-    let (mut key, bytes, ack) = uac.build(cseq, None);
+    let mut answers: Vec<Answer> = Vec::new();
+    let (mut key, bytes, ack) = uac.build(cseq, &[]);
     let mut rx = uac.core.send_request(key.clone(), uac.peer, bytes, Some(ack));
     let mut cancel_wanted = false;
     // the oneshot must not be polled again once it resolved (sent, or the handle was dropped)
@@ -337,31 +361,44 @@ async fn run(uac: Uac, tx: mpsc::Sender<CallProgress>, mut cancel_rx: oneshot::R
                 } else {
                     ("Proxy-Authenticate", "Proxy-Authorization")
                 };
-                // RFC 2617 §3.2.1: a second challenge after our answer means the credentials were
-                // refused, unless it says stale=true (only the nonce expired). Re-sending the same
-                // password would just loop, so the call fails with a reason naming the cause.
-                let stale = resp.headers_named(challenge_h).any(auth::is_stale);
-                if auth_tries > 0 && (!stale || auth_tries >= 2) {
-                    let reason = format!("{reason}: the trunk refused our credentials (check the trunk's username and password)");
-                    let _ = tx.send(CallProgress::Failed { status: code, reason }).await;
-                    return;
-                }
                 let Some((user, password)) = uac.inv.credentials.as_ref() else {
                     let reason = format!("{reason}: the trunk wants digest authentication and no username/password is configured");
                     let _ = tx.send(CallProgress::Failed { status: code, reason }).await;
                     return;
                 };
-                let Some(answer) =
-                    resp.headers_named(challenge_h).find_map(|c| auth::authorize(c, "INVITE", &uac.inv.target, user, password))
+                let Some(challenge) =
+                    resp.headers_named(challenge_h).find(|c| auth::authorize(c, "INVITE", &uac.inv.target, user, password).is_some())
                 else {
                     let reason = format!("{reason}: no digest challenge we can answer (MD5 or SHA-256)");
                     let _ = tx.send(CallProgress::Failed { status: code, reason }).await;
                     return;
                 };
-                auth_tries += 1;
+                let realm = auth::challenge_realm(challenge).unwrap_or_default();
+                // RFC 2617 §3.2.1: the same realm challenging again after our answer means the
+                // credentials were refused, unless it says stale=true (only the nonce expired).
+                // Re-sending the same password would just loop, so the call fails with a reason
+                // naming the cause. A new realm (the server behind a proxy) is a first challenge.
+                let stale = auth::is_stale(challenge);
+                match answers.iter_mut().find(|a| a.header == answer_h && a.realm == realm) {
+                    Some(a) if !stale || a.tries >= 2 => {
+                        let reason = format!(
+                            "{reason}: the trunk refused our credentials for realm \"{realm}\" (check the trunk's username and password)"
+                        );
+                        let _ = tx.send(CallProgress::Failed { status: code, reason }).await;
+                        return;
+                    }
+                    Some(a) => {
+                        // A fresh nonce: its count starts again.
+                        (a.challenge, a.nc) = (challenge.to_string(), 0);
+                        a.tries += 1;
+                    }
+                    None => answers.push(Answer { header: answer_h, realm, challenge: challenge.to_string(), nc: 0, tries: 1 }),
+                }
                 cseq += 1;
                 provisional = false;
-                let (k, bytes, ack) = uac.build(cseq, Some((answer_h, answer)));
+                let headers: Vec<(&'static str, String)> =
+                    answers.iter_mut().filter_map(|a| a.next(&uac.inv.target, user, password)).collect();
+                let (k, bytes, ack) = uac.build(cseq, &headers);
                 key = k;
                 rx = uac.core.send_request(key.clone(), uac.peer, bytes, Some(ack));
             }
