@@ -6,7 +6,7 @@ use courtyard_api::RouteDoc;
 
 /// Routes of `ops_api`, `acd_api`, `console_api`, `outbound::api`, `notifications_api` and `trace`.
 pub const RUNTIME_ROUTES: &[RouteDoc] = &[
-    ("get", "/api/v1/flows", "flows", "Flows with their installed versions, the active one and any rollout", None, None, true),
+    ("get", "/api/v1/flows", "flows", "Flows with their installed versions, the active one and any rollout, and what each version is granted and links as traps", None, None, true),
     ("post", "/api/v1/flows/{name}/activate", "flows", "Make an installed version active for new calls; calls in progress finish on theirs (admin)", None, None, true),
     ("post", "/api/v1/flows/{name}/rollback", "flows", "Go back to the previously active version (admin)", None, None, true),
     ("post", "/api/v1/flows/{name}/rollout", "flows", "Send a share of new calls to a candidate version (admin)", None, None, true),

@@ -15,6 +15,7 @@ use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 
 use crate::engine::FlowHost;
+use crate::grants::Capability;
 use crate::host_api::{CallControl, Services};
 use crate::instance::{CallOutcome, Entry};
 use crate::rollout::{CallPick, Rollout, RolloutInfo};
@@ -112,6 +113,10 @@ pub struct VersionInfo {
     pub installed_at: SystemTime,
     /// Call counts.
     pub counts: CallCounts,
+    /// The interfaces it is granted (what it may do).
+    pub grants: Vec<Capability>,
+    /// Interfaces declared unused and not granted: linked as traps.
+    pub trapped_imports: Vec<Capability>,
 }
 
 #[derive(Default)]
@@ -309,6 +314,8 @@ impl FlowRegistry {
                 rollout: rollout.as_ref().filter(|r| r.version.key == v.key).map(|r| r.info()),
                 installed_at: v.installed_at,
                 counts: v.counts(),
+                grants: v.grants().iter().collect(),
+                trapped_imports: v.trapped_imports().collect(),
             })
             .collect()
     }

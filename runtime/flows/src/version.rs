@@ -195,7 +195,8 @@ impl FlowVersion {
         &self.grants
     }
 
-    /// The interfaces this version imports without a grant, linked as traps.
+    /// The interfaces declared unused and not granted: linked as traps where the component
+    /// imports them.
     pub fn trapped_imports(&self) -> impl Iterator<Item = Capability> + '_ {
         self.unused_imports.iter().copied().filter(|c| !self.grants.allows(*c))
     }

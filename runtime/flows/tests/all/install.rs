@@ -71,6 +71,12 @@ async fn an_interface_declared_unused_installs_and_traps_when_called() {
     spec.unused_imports = [Capability::Billing, Capability::Kv].into();
     let v = registry.deploy(spec).await.expect("installs with billing declared unused");
     assert_eq!(v.trapped_imports().collect::<Vec<_>>(), [Capability::Billing, Capability::Kv]);
+    // The operator sees both lists for the version (GET /api/v1/flows).
+    let info = &registry.versions("bill")[0];
+    assert_eq!((info.grants.as_slice(), info.trapped_imports.as_slice()), (
+        [Capability::Call, Capability::Log, Capability::Config].as_slice(),
+        [Capability::Billing, Capability::Kv].as_slice()
+    ));
 
     let call = TestCall::new("bill-1", &[]);
     let report = registry.run_inbound("bill", dyn_call(&call), Services::unavailable()).await.expect("routed");
