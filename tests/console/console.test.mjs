@@ -275,6 +275,10 @@ test('admin uploads a signed ivr-main package in the browser, activates it, then
   await admin.waitForFunction(() => [...document.querySelectorAll('#toasts .toast')].some(t => t.classList.contains('bad') || /ivr-main@/.test(t.textContent)), null, { timeout: 30000 });
   assert.ok((await toasts(admin)).some(t => /ivr-main@1\.0\.1/.test(t)), `install failed: ${(await toasts(admin)).join(' | ')}`);
   await admin.waitForFunction(n => document.querySelectorAll('#admin-body section[data-flow="ivr-main"] tbody tr').length > n, before);
+  // The new version's row shows its grants, and kv (declared unused) struck through as a trap.
+  const row = await admin.$$eval('#admin-body section[data-flow="ivr-main"] tbody tr', rs => rs.map(r => r.textContent).find(t => t.includes('@1.0.1')));
+  assert.ok(row && row.includes('billing') && row.includes('kv'), `version row: ${row}`);
+  assert.equal(await admin.$eval('#admin-body section[data-flow="ivr-main"] tbody tr s', n => n.textContent).catch(() => ''), 'kv');
   await shot(admin, '40-admin-installed');
   await admin.click('#admin-body section[data-flow="ivr-main"] button[data-action=rollback]');
   await admin.waitForFunction(() => [...document.querySelectorAll('#toasts .toast')].some(t => /已回滚|失败/.test(t.textContent)));

@@ -42,6 +42,9 @@ async function plugins() {
     table([{ label: t('admin.version'), get: v => h('code', { title: v.key }, String(v.key).slice(0, 16)) },
       { label: 'plugin', get: v => `${v.plugin_name}@${v.plugin_version}` },
       { label: t('admin.active'), get: v => v.active ? '✔' : (v.tripped ? '⚠ tripped' : '') },
+      // What the version may use, and what it imports without a grant (linked as traps).
+      { label: t('admin.grants'), get: v => h('span', { class: 'grants' }, (v.grants || []).filter(g => g !== 'config').join(' '),
+        ...(v.trapped_imports || []).length ? [' ', h('s', { class: 'muted', title: t('admin.trapped') }, v.trapped_imports.join(' '))] : []) },
       { label: t('admin.calls'), num: true, get: v => v.counts?.calls ?? 0 }, { label: t('admin.completed'), num: true, get: v => v.counts?.completed ?? 0 },
       { label: t('admin.hangups'), num: true, get: v => v.counts?.caller_hangups ?? 0 }, { label: t('admin.failures'), num: true, get: v => v.counts?.failures ?? 0 },
       { label: '', get: v => v.active ? '' : h('button', { type: 'button', dataset: { action: 'activate' }, onclick: e => activate(e.target, f.name, v.key) }, t('admin.activate')) }],

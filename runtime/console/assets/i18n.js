@@ -68,6 +68,7 @@ const D = {
   'admin.confirm.rollback': ['确定回滚流程 {flow} 到上一版本？', 'Roll back flow {flow} to the previous version?'],
   'admin.signedby': ['签名者', 'Signed by'], 'admin.untrusted': ['不受信任，安装将被拒绝', 'Not trusted, install will be refused'],
   'admin.requested': ['插件申请的权限（勾选即授予）：', 'Capabilities the plugin asks for (checked = granted):'],
+  'admin.grants': ['权限', 'Grants'], 'admin.trapped': ['已导入但未授予：调用即终止该实例', 'Imported but not granted: a call ends the instance'],
   'admin.unused': ['已导入但不使用的接口（不授予，调用即终止该实例）：', 'Imported but never used (not granted; a call to one ends the instance):'],
   'admin.add': ['添加', 'Add'], 'admin.delete': ['删除', 'Delete'], 'admin.save': ['保存', 'Save'], 'admin.saved': ['已保存', 'Saved'], 'admin.deleted': ['已删除', 'Deleted'],
   'rep.range': ['日期范围', 'Date range'], 'rep.load': ['查询', 'Load'], 'rep.csv': ['导出 CSV', 'Export CSV'], 'rep.xlsx': ['导出 Excel', 'Export XLSX'],
