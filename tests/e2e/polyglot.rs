@@ -36,6 +36,14 @@ fn bill_lookup_call(example: &str) {
     let size = std::fs::metadata(&component).map(|m| m.len()).unwrap_or(0);
     assert!(size > 5 << 20, "{example}: {} bytes is not an interpreter component", size);
     let mut rt = Runtime::start_demo_from(plugins.path(), &["--hours", "24x7"]);
+    // The demo grants bill-lookup only what it uses; the interpreter imports kv and content too,
+    // which the demo declares unused: they are linked as traps, not granted.
+    let token = rt.admin_token();
+    let flows = crate::support::api_json(&rt, &token, "/api/v1/flows");
+    let version = flows["flows"].as_array().and_then(|f| f.iter().find(|f| f["name"] == "bill-lookup")).map(|f| f["versions"][0].clone());
+    let version = version.unwrap_or_else(|| panic!("{example}: no bill-lookup flow: {flows}"));
+    assert_eq!(version["trapped_imports"], serde_json::json!(["kv", "content"]), "{example}: {version}");
+    assert!(!version["grants"].as_array().is_some_and(|g| g.iter().any(|c| c == "kv")), "{example}: {version}");
     let call = Call::dial(&rt, "4008123401", "13204182295", HOLD);
     call.hear_prompt("the bill and the SMS offer", 4.0);
     call.press("1");
