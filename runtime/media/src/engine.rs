@@ -587,9 +587,17 @@ impl Engine {
             self.stats.dropped_wrong_pt += 1;
             return;
         }
-        if verdict == Verdict::Unlatched && self.latch.latch(from) {
-            tracing::info!(%from, "RTP latched");
-            self.stats.latched = Some(from);
+        if matches!(verdict, Verdict::Unlatched | Verdict::Signalled) {
+            let before = self.latch.latched();
+            if self.latch.latch(from) {
+                match before {
+                    Some(previous) => {
+                        tracing::warn!(%from, %previous, "RTP latch moved to the signalled address (the first source was someone else)")
+                    }
+                    None => tracing::info!(%from, "RTP latched"),
+                }
+                self.stats.latched = Some(from);
+            }
         }
         if self.rx_ssrc != Some(h.ssrc) {
             if self.rx_ssrc.is_some() {

@@ -45,6 +45,35 @@ async fn latches_to_first_source_and_never_relearns_from_a_foreign_address() {
     s.close().await;
 }
 
+/// A port is reused while the previous call's phone still sends to it: that stale source is
+/// latched first. The new caller's phone, at the address its SDP gave, takes the latch back with
+/// its first packet; the new call's audio then goes to it, never to the stale sender again.
+#[tokio::test]
+async fn the_signalled_phone_takes_back_a_latch_a_stale_sender_took_first() {
+    let s = session().await;
+    let mut stale = Peer::new().await;
+    let mut phone = Peer::new().await;
+    stale.ssrc = 0x57a1e;
+    s.set_remote(phone.addr(), Codec::Pcmu, Some(101));
+    stale.stream(s.local_addr(), Codec::Pcmu, &tone::sine(300.0, 100, 5000)).await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(s.stats().latched, Some(stale.addr()), "the stale sender came first");
+    phone.stream(s.local_addr(), Codec::Pcmu, &tone::sine(800.0, 100, 5000)).await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(s.stats().latched, Some(phone.addr()));
+    // From now on the stale sender is foreign, and the call's audio reaches the phone only.
+    let foreign = s.stats().dropped_foreign;
+    stale.stream(s.local_addr(), Codec::Pcmu, &tone::sine(300.0, 60, 5000)).await;
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(s.stats().dropped_foreign, foreign + 3);
+    assert_eq!(s.stats().latched, Some(phone.addr()));
+    phone.drain();
+    stale.drain();
+    assert_eq!(phone.collect(5, Duration::from_secs(2)).await.len(), 5);
+    assert!(stale.collect(1, Duration::from_millis(200)).await.is_empty(), "the new call's audio went to the stale sender");
+    s.close().await;
+}
+
 #[tokio::test]
 async fn garbage_huge_wrong_payload_type_and_ssrc_change_do_not_break_the_call() {
     let s = session().await;
