@@ -260,6 +260,10 @@ pub(crate) async fn invite(core: Arc<Core>, inv: OutboundInvite) -> Result<Outbo
     Ok(out)
 }
 
+/// Challenges answered per call at most: a proxy and the server behind it need two; a trunk that
+/// keeps inventing realms must not make us re-send the INVITE forever.
+const MAX_CHALLENGES: usize = 4;
+
 /// A digest challenge we answer on every retry of the INVITE: a proxy (407) and the server
 /// behind it (401) each challenge once, and the proxy wants its answer on the request that then
 /// meets the server's challenge too (RFC 3261 §22.3).
@@ -379,6 +383,7 @@ async fn run(uac: Uac, tx: mpsc::Sender<CallProgress>, mut cancel_rx: oneshot::R
                 // Re-sending the same password would just loop, so the call fails with a reason
                 // naming the cause. A new realm (the server behind a proxy) is a first challenge.
                 let stale = auth::is_stale(challenge);
+                let answered = answers.len();
                 match answers.iter_mut().find(|a| a.header == answer_h && a.realm == realm) {
                     Some(a) if !stale || a.tries >= 2 => {
                         let reason = format!(
@@ -391,6 +396,11 @@ async fn run(uac: Uac, tx: mpsc::Sender<CallProgress>, mut cancel_rx: oneshot::R
                         // A fresh nonce: its count starts again.
                         (a.challenge, a.nc) = (challenge.to_string(), 0);
                         a.tries += 1;
+                    }
+                    None if answered >= MAX_CHALLENGES => {
+                        let reason = format!("{reason}: the trunk challenged in {} realms; giving up", MAX_CHALLENGES + 1);
+                        let _ = tx.send(CallProgress::Failed { status: code, reason }).await;
+                        return;
                     }
                     None => answers.push(Answer { header: answer_h, realm, challenge: challenge.to_string(), nc: 0, tries: 1 }),
                 }

@@ -136,6 +136,32 @@ async fn uac_call_to_a_sipp_phone() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// A trunk that challenges in a new realm every time gets four answers, then the call fails with
+/// the reason; no fifth retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunk_inventing_realms_gets_four_answers_then_the_call_fails() {
+    use courtyard_sip::{CallProgress, LocalMedia, OutboundInvite};
+    let (ep, _) = start_uas(loopback_config()).await;
+    let port = common::free_port();
+    let ep_addr = ep.local_addr();
+    let sipp_task = tokio::spawn(async move { sipp("uas-realm-carousel.xml", ep_addr, &["-p", &port.to_string(), "-m", "1"]).await });
+    tokio::time::sleep(Duration::from_millis(300)).await; // SIPp binds its port
+    let mut inv = OutboundInvite::new(format!("sip:13800000000@127.0.0.1:{port}"), "4008123456", LocalMedia::new("127.0.0.1".parse().unwrap(), 42010));
+    inv.credentials = Some(("courtyard".into(), "secret".into()));
+    let mut call = ep.invite(inv).await.unwrap();
+    let (status, reason) = loop {
+        match tokio::time::timeout(Duration::from_secs(10), call.next()).await.unwrap().unwrap() {
+            CallProgress::Failed { status, reason } => break (status, reason),
+            CallProgress::Answered { .. } => panic!("must not be answered"),
+            _ => {}
+        }
+    };
+    assert_eq!(status, 401);
+    assert!(reason.contains("challenged in 5 realms"), "{reason}");
+    let (code, out) = sipp_task.await.unwrap();
+    assert_eq!(code, 0, "SIPp saw a retry beyond the limit (or too few):\n{out}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_dialog_refer_is_accepted_and_notified() {
     let (ep, stats) = start_uas(loopback_config()).await;
