@@ -346,17 +346,17 @@ impl Engine {
         }
     }
 
-    /// Takes one 20 ms frame of received audio from the jitter buffer.
     /// Whether anything uses the caller's decoded audio this tick: a tap (bridge, supervisor),
     /// a recording, a caller recording (voicemail), or in-band DTMF detection.
     fn rx_audio_wanted(&self) -> bool {
         !self.taps.is_empty() || self.recorder.is_some() || self.caller_rec.is_some() || self.inband_enabled()
     }
 
-    /// The caller's next 20 ms, decoded, when something wants it. Otherwise (an IVR call whose
-    /// digits come as RFC 4733 events: most of a call centre's calls) the jitter buffer is still
-    /// drained at the same pace, so its timing, loss and concealment figures stay true, but
-    /// nothing is decoded: that was a tenth of a media thread's user time at 1000 calls.
+    /// Takes one 20 ms frame of received audio from the jitter buffer, decoded, when something
+    /// wants it. Otherwise (an IVR call whose digits come as RFC 4733 events: most of a call
+    /// centre's calls) the jitter buffer is still drained at the same pace, so its timing, loss
+    /// and concealment figures stay true, but nothing is decoded: decoding and copying were ~5 %
+    /// of a media thread at 1000 calls.
     fn pull_rx(&mut self) -> Option<Frame> {
         let codec = self.remote?.codec;
         if !self.rx_audio_wanted() {
