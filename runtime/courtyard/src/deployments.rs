@@ -81,7 +81,7 @@ impl PackageInstall<'_> {
         let mut spec = InstallSpec::new(self.flow, self.package.manifest.name.clone(), self.package.component_bytes.clone());
         spec.plugin_version = Some(self.package.manifest.version.to_string());
         spec.grants = grants;
-        spec.unused_imports = crate::flows::parse_interfaces(&self.package.unused_interfaces()).map_err(|e| e.to_string())?;
+        spec.unused_imports = courtyard_flows::parse_interfaces(&self.package.unused_interfaces()).map_err(|e| e.to_string())?;
         spec.limits = Some(PluginLimits {
             memory_bytes: (self.package.manifest.memory_mib as usize) << 20,
             ..PluginLimits::default()

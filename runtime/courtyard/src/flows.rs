@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use courtyard_flows::{Capability, FlowRegistry, Grants, InstallSpec, PluginLimits};
+use courtyard_flows::{FlowRegistry, Grants, InstallSpec, PluginLimits, parse_interfaces};
 
 use crate::config::FlowEntry;
 
@@ -32,9 +32,4 @@ pub async fn install(registry: &FlowRegistry, entry: &FlowEntry, plugins_dir: &P
     let v = registry.deploy(spec).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(flow = %entry.name, version = %v.key, ms = started.elapsed().as_millis() as u64, "flow installed and active");
     Ok(())
-}
-
-/// Interface names (`billing`, `work-orders`) as the flows crate's capabilities.
-pub fn parse_interfaces<S: AsRef<str>>(names: &[S]) -> Result<std::collections::BTreeSet<Capability>, courtyard_flows::UnknownCapability> {
-    names.iter().map(|n| n.as_ref().trim().parse()).collect()
 }

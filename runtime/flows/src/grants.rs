@@ -108,11 +108,7 @@ impl Grants {
 
     /// Parse names like `["call", "billing"]`.
     pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, UnknownCapability> {
-        let caps = names
-            .iter()
-            .map(|n| n.as_ref().trim().parse())
-            .collect::<Result<Vec<Capability>, _>>()?;
-        Ok(Grants::only(caps))
+        Ok(Grants::only(parse_interfaces(names)?))
     }
 
     /// Whether `cap` is granted.
@@ -130,6 +126,12 @@ impl Default for Grants {
     fn default() -> Self {
         Grants::all()
     }
+}
+
+/// Interface names (`billing`, `work-orders`) as capabilities: for grants, and for the
+/// interfaces a plugin declares unused.
+pub fn parse_interfaces<S: AsRef<str>>(names: &[S]) -> Result<BTreeSet<Capability>, UnknownCapability> {
+    names.iter().map(|n| n.as_ref().trim().parse()).collect()
 }
 
 /// Why a component's imports were refused.

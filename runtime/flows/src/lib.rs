@@ -35,7 +35,7 @@ pub mod wit;
 
 pub use cache::{CacheError, CacheOutcome};
 pub use engine::{FlowHost, HostConfig, HostError};
-pub use grants::{Capability, Grants, ImportRefusal, UnknownCapability};
+pub use grants::{Capability, Grants, ImportRefusal, UnknownCapability, parse_interfaces};
 pub use host_api::{Billing, CallControl, Clock, Content, Directory, Kv, Notify, Services, WorkOrders};
 pub use instance::CallOutcome;
 pub use limits::PluginLimits;

@@ -115,11 +115,7 @@ pub async fn run_script(
         None => Grants::all(),
     };
     let unused_imports = match &raw.unused_imports {
-        Some(names) => names
-            .iter()
-            .map(|n| n.trim().parse::<crate::grants::Capability>())
-            .collect::<Result<_, _>>()
-            .map_err(|e| SimError::Script(format!("unused_imports: {e}")))?,
+        Some(names) => crate::grants::parse_interfaces(names).map_err(|e| SimError::Script(format!("unused_imports: {e}")))?,
         None => Default::default(),
     };
     let direction = match raw.direction.as_deref().unwrap_or("inbound") {
