@@ -26,6 +26,10 @@
 #                               figures then measure the runtime, but the generator's own
 #                               INVITE→audio and rx-gap figures get worse: it is starved).
 #        GEN_THREADS (1)        tokio worker threads of the load generator (1 = current-thread).
+#        LIMIT (step)           at most this many calls at once, as SIPp's -l: "step" = the step's
+#                               N (a call due while N are up waits for one to end, so the step
+#                               measures N concurrent calls); 0 = no cap (calls start on schedule,
+#                               and when set-up slows they overlap beyond N).
 #        CARGO_TARGET_DIR honoured.
 # Prints one table row per step; the exact command is in the header it prints.
 set -uo pipefail
@@ -41,6 +45,7 @@ MEDIA_PRIORITY=${MEDIA_PRIORITY:-high}
 MEDIA_MAX_LOAD=${MEDIA_MAX_LOAD:-auto}
 GEN_NICE=${GEN_NICE:-0}
 GEN_THREADS=${GEN_THREADS:-1}
+LIMIT=${LIMIT:-step}
 TARGET=${CARGO_TARGET_DIR:-target}
 
 # COURTYARD_BIN / IVR_LOAD_BIN: use these binaries instead of building them.
@@ -132,9 +137,9 @@ EOF
 }
 
 echo "# machine: $(nproc) cores; load before start: $(uptime | sed 's/.*load average/load average/')"
-echo "# command: MODES=\"$MODES\" MEDIA_THREADS=$MEDIA_THREADS MEDIA_PRIORITY=$MEDIA_PRIORITY MEDIA_MAX_LOAD=$MEDIA_MAX_LOAD GEN_NICE=$GEN_NICE GEN_THREADS=$GEN_THREADS SECONDS_PER_STEP=$SECS HOLD=$HOLD DIGIT_AT=$DIGIT_AT bash tests/bench/ivr-load.sh ${STEPS[*]}"
-echo "| flow | media threads/priority/generator nice | N target | N max seen | calls | ok | failed | calls/s | CPU % server/generator (2 cores=200) | RSS MiB | RSS KiB/call | INVITE→audio p50/p99 ms | send late p50/p99/p99.9 ms (server) | rx gap dev p99 ms (client) | RTP lost | TTS synthesized/cache hits | media thread load peak | load avg |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "# command: MODES=\"$MODES\" MEDIA_THREADS=$MEDIA_THREADS MEDIA_PRIORITY=$MEDIA_PRIORITY MEDIA_MAX_LOAD=$MEDIA_MAX_LOAD GEN_NICE=$GEN_NICE GEN_THREADS=$GEN_THREADS LIMIT=$LIMIT SECONDS_PER_STEP=$SECS HOLD=$HOLD DIGIT_AT=$DIGIT_AT bash tests/bench/ivr-load.sh ${STEPS[*]}"
+echo "| flow | media threads/priority/generator nice | N target | N max seen (calls that waited for the cap) | calls | ok | failed | calls/s | CPU % server/generator (2 cores=200) | RSS MiB | RSS KiB/call | INVITE→200 p50/p99 ms | INVITE→audio p50/p99 ms | send late p50/p99/p99.9 ms (server) | rx gap dev p99 ms (client) | RTP lost | TTS synthesized/cache hits | media thread load peak | load avg |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for mode in $MODES; do
   case $mode in
     main) NUMBER=4008123456; DIGIT=1 ;;
@@ -164,7 +169,8 @@ while True:
     time.sleep(1)
 EOF
     SAMPLER=$!
-    line=$(nice -n "$GEN_NICE" "$LOAD" --sip "127.0.0.1:$SIP_PORT" --number $NUMBER --digit $DIGIT --digit-at "$DIGIT_AT" --hold "$HOLD" \
+    limit=$LIMIT; [ "$limit" = step ] && limit=$n
+    line=$(nice -n "$GEN_NICE" "$LOAD" --limit "$limit" --sip "127.0.0.1:$SIP_PORT" --number $NUMBER --digit $DIGIT --digit-at "$DIGIT_AT" --hold "$HOLD" \
       --concurrent "$n" --seconds "$SECS" --callers "$WORK/callers.txt" --pid "$SERVER" --threads "$GEN_THREADS" --prefix "load-$mode-$n-$MEDIA_THREADS-" 2>"$WORK/load.err" | grep '^RESULT ' | sed 's/^RESULT //')
     sleep 2 # final CDR writes
     figs=$(step_figures "$DIGIT" "load-$mode-$n-$MEDIA_THREADS-" 2>"$WORK/figs.err" || echo '{}')
@@ -191,9 +197,11 @@ if missing_cdr:
     reasons["answered calls without a finished CDR"] = missing_cdr
 cpu = r["server_cpu_pct"]
 gen = r.get("generator_cpu_pct") or 0
-print(f'| {mode} | {mt} | {r["concurrent_target"]} | {r["max_concurrent_seen"]} | {r["calls"]} | {ok} | {failed}'
+cap = f' ({r.get("waited_for_limit", 0)})' if r.get("limit") else ' (no cap)'
+print(f'| {mode} | {mt} | {r["concurrent_target"]} | {r["max_concurrent_seen"]}{cap} | {r["calls"]} | {ok} | {failed}'
       f'{" " + json.dumps(reasons, ensure_ascii=False) if reasons else ""} | {r["achieved_cps"]:.1f} | '
-      f'{cpu:.0f}/{gen:.0f} | {r["server_rss_kib"]/1024:.0f} | {per_call:.0f} | {r["first_audio_ms_p50"]:.0f}/{r["first_audio_ms_p99"]:.0f} | '
+      f'{cpu:.0f}/{gen:.0f} | {r["server_rss_kib"]/1024:.0f} | {per_call:.0f} | {r.get("answer_ms_p50", 0):.0f}/{r.get("answer_ms_p99", 0):.0f} | '
+      f'{r["first_audio_ms_p50"]:.0f}/{r["first_audio_ms_p99"]:.0f} | '
       f'{f.get("send_late_p50_ms",0):.1f}/{f.get("send_late_p99_ms",0):.1f}/{f.get("send_late_p999_ms",0):.1f} | '
       f'{r["rx_gap_dev_ms_p99"]:.1f} | {int(f.get("rtp_lost",0))} | {int(f.get("tts_synth",0))}/{int(f.get("tts_hits",0))} | {peak} | {load} |')
 print("FAILED" if failed else "OK")

@@ -8,14 +8,18 @@
 //! This generator shares one sender task and a few RTP sockets among all calls, so it costs
 //! far less CPU than the runtime it measures (it runs on the same two cores). Its RTP sockets are
 //! read at its own 20 ms tick, not on readiness, with the kernel's arrival stamp per packet
-//! (`SO_TIMESTAMPNS`), 32 datagrams per recvmmsg, and a tick's packets go out with one sendmmsg
-//! per socket: callers on other machines cost this machine nothing, so the stand-in for them
-//! should cost as little as it can (it shares the two cores with the runtime it measures).
+//! (`SO_TIMESTAMPNS`), 32 datagrams per recvmmsg, and a socket's packets go out with one
+//! sendmmsg per tick: callers on other machines cost this machine nothing, so the stand-in for
+//! them should cost as little as it can (it shares the two cores with the runtime it measures).
+//! Like real phones, the calls are not in step: each socket sends in its own millisecond of
+//! the 20 ([`PHASES`]).
 //!
 //! `cargo run --release -p courtyard --example ivr_load -- --sip 127.0.0.1:5060 --concurrent 500`
 //! Options: --number 4008123456 --digit 1 --digit-at 2.5 --hold 6 --seconds 30
 //! --callers FILE (one number per line, cycled) --pid PID (server, for CPU/RSS)
-//! --prefix P (Call-IDs are `P<n>@127.0.0.1`, to find this run's CDRs) --threads 1 (tokio workers).
+//! --prefix P (Call-IDs are `P<n>@127.0.0.1`, to find this run's CDRs) --threads 1 (tokio workers)
+//! --limit N (at most N calls at once, as SIPp's `-l`: a call due while N are up waits for one to
+//! end; 0 = no limit, calls start on schedule however long the others take).
 //! Prints one `RESULT {json}` line at the end.
 
 use std::collections::HashMap;
@@ -28,6 +32,13 @@ use parking_lot::{Mutex, RwLock};
 use tokio::net::UdpSocket;
 
 const CALLS_PER_RTP_SOCKET: usize = 64;
+/// The 20 ms are split into this many phases, one per millisecond, and each RTP socket's calls
+/// send at their socket's phase. Real callers' phones are not in step; a generator sending
+/// every call's packet in the same instant made the receiving CPU's softirq work through ~1000
+/// datagrams at once, which the kernel hands to `ksoftirqd` — measured running 5–16 ms at a time
+/// at 1000 calls and holding the runtime's media thread off the CPU for up to 10 ms
+/// (docs/benchmarks.md, session 7).
+const PHASES: usize = 20;
 const JITTER_BUCKET_US: u64 = 100;
 const JITTER_BUCKETS: usize = 1000; // up to 100 ms
 
@@ -43,6 +54,7 @@ struct Opts {
     pid: Option<u32>,
     prefix: String,
     threads: usize,
+    limit: usize,
 }
 
 fn opts() -> Opts {
@@ -58,6 +70,7 @@ fn opts() -> Opts {
         pid: None,
         prefix: "load-".into(),
         threads: 1,
+        limit: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -75,6 +88,7 @@ fn opts() -> Opts {
             "--pid" => o.pid = v.parse().ok(),
             "--prefix" => o.prefix = v,
             "--threads" => o.threads = v.parse().expect("--threads N"),
+            "--limit" => o.limit = v.parse().expect("--limit N"),
             "--callers" => {
                 let text = std::fs::read_to_string(&v).expect("--callers file");
                 o.callers = text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect();
@@ -116,6 +130,8 @@ struct Shared {
     jitter: Vec<AtomicU64>,
     rtp_sent: AtomicU64,
     rtp_received: AtomicU64,
+    /// INVITE sent → 200 OK received, per answered call: the SIP part of the set-up.
+    answer_ms: Mutex<Vec<f64>>,
 }
 
 impl Shared {
@@ -279,7 +295,7 @@ async fn transact(sock: &UdpSocket, to: SocketAddr, req: &str, method: &str, wai
     }
 }
 
-async fn call(n: u64, o: Arc<Opts>, sh: Arc<Shared>, tally: Arc<Tally>) {
+async fn call(n: u64, o: Arc<Opts>, sh: Arc<Shared>, tally: Arc<Tally>, _slot: Option<tokio::sync::OwnedSemaphorePermit>) {
     let caller = o.callers[(n as usize) % o.callers.len()].clone();
     let group = (n as usize) % sh.rtp.len();
     let rtp_port = sh.rtp[group].local_addr().map(|a| a.port()).unwrap_or(0);
@@ -358,6 +374,7 @@ async fn run_call(
     let ack = in_dialog("ACK", 1, "a");
     let _ = sock.send_to(ack.as_bytes(), o.sip).await;
     let answered = Instant::now();
+    sh.answer_ms.lock().push((answered - t0).as_secs_f64() * 1000.0);
     let rx = Arc::new(Mutex::new(Rx::default()));
     sh.by_port.write().insert(remote.port(), rx.clone());
     sh.tx.lock().insert(n, Tx { group, remote, seq: (n as u16).wrapping_mul(7), ts: 0, ssrc: 0x5eed_0000 ^ n as u32, dtmf: None });
@@ -419,19 +436,24 @@ async fn sender(sh: Arc<Shared>) {
         let t = i as f64 / 8000.0;
         *b = ulaw(((2.0 * std::f64::consts::PI * 425.0 * t).sin() * 6000.0) as i16);
     }
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    // One sub-tick per millisecond; a socket's calls send at its phase of the 20 ms.
+    let mut tick = tokio::time::interval(Duration::from_millis(20 / PHASES as u64));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut buf = vec![0u8; BATCH * SLOT];
-    // This tick's packets, per RTP socket: sent with one sendmmsg per socket.
+    // This sub-tick's packets, per RTP socket: sent with one sendmmsg per socket.
     let mut out: Vec<Vec<(Vec<u8>, SocketAddr)>> = (0..sh.rtp.len()).map(|_| Vec::new()).collect();
+    let mut sub = 0usize;
     loop {
         tick.tick().await;
-        for s in &sh.rtp {
-            drain(&sh, s, &mut buf);
+        sub = (sub + 1) % PHASES;
+        if sub == 0 {
+            for s in &sh.rtp {
+                drain(&sh, s, &mut buf);
+            }
         }
         {
             let mut calls = sh.tx.lock();
-            for tx in calls.values_mut() {
+            for tx in calls.values_mut().filter(|tx| tx.group % PHASES == sub) {
                 let mut pkt = Vec::with_capacity(12 + 160);
                 let (pt, marker) = match tx.dtmf {
                     Some((_, left, _)) => (101u8, left == 6),
@@ -463,7 +485,7 @@ async fn sender(sh: Arc<Shared>) {
                 out[tx.group].push((pkt, tx.remote));
             }
         }
-        for (sock, batch) in sh.rtp.iter().zip(out.iter_mut()) {
+        for (sock, batch) in sh.rtp.iter().zip(out.iter_mut()).skip(sub).step_by(PHASES) {
             let sent = send_batch(sock, batch);
             sh.rtp_sent.fetch_add(sent as u64, Ordering::Relaxed);
             batch.clear();
@@ -563,7 +585,8 @@ fn main() {
     }
     .expect("tokio runtime");
     rt.block_on(async move {
-        let groups = o.concurrent.div_ceil(CALLS_PER_RTP_SOCKET).max(1) * 2;
+        // A multiple of the phases, so every millisecond sends about as many packets.
+        let groups = (o.concurrent.div_ceil(CALLS_PER_RTP_SOCKET).max(1) * 2).next_multiple_of(PHASES);
         let mut rtp = Vec::new();
         for _ in 0..groups {
             let s = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind RTP");
@@ -578,6 +601,7 @@ fn main() {
             jitter: (0..JITTER_BUCKETS).map(|_| AtomicU64::new(0)).collect(),
             rtp_sent: AtomicU64::new(0),
             rtp_received: AtomicU64::new(0),
+            answer_ms: Mutex::new(Vec::new()),
         });
         tokio::spawn(sender(sh.clone()));
         let tally = Arc::new(Tally::default());
@@ -591,8 +615,20 @@ fn main() {
         let mut rss_peak = 0;
         let mut tasks = Vec::with_capacity(total as usize);
         let clk = tokio::time::Instant::now();
+        let slots = (o.limit > 0).then(|| Arc::new(tokio::sync::Semaphore::new(o.limit)));
+        let mut waited_for_limit = 0u64;
         for n in 0..total {
             tokio::time::sleep_until(clk + gap * n as u32).await;
+            let slot = match &slots {
+                None => None,
+                Some(s) => match s.clone().try_acquire_owned() {
+                    Ok(p) => Some(p),
+                    Err(_) => {
+                        waited_for_limit += 1;
+                        s.clone().acquire_owned().await.ok()
+                    }
+                },
+            };
             if let Some(pid) = o.pid {
                 if cpu_mark.is_none() && start.elapsed() >= window_from {
                     cpu_mark = Some((Instant::now(), proc_cpu_ticks(pid), proc_cpu_ticks(std::process::id())));
@@ -601,7 +637,7 @@ fn main() {
                     rss_peak = rss_peak.max(rss_kib(pid));
                 }
             }
-            tasks.push(tokio::spawn(call(n, o.clone(), sh.clone(), tally.clone())));
+            tasks.push(tokio::spawn(call(n, o.clone(), sh.clone(), tally.clone(), slot)));
         }
         // CPU % over the steady-state window, of the server and of this generator (same machine).
         let (cpu, gen_cpu) = match (o.pid, cpu_mark) {
@@ -621,10 +657,13 @@ fn main() {
         let ok = tally.ok.load(Ordering::Relaxed);
         let failed = tally.failed.load(Ordering::Relaxed);
         let mut fa = tally.first_audio_ms.lock().clone();
+        let mut am = sh.answer_ms.lock().clone();
         let reasons = tally.reasons.lock().clone();
         let result = serde_json::json!({
             "concurrent_target": o.concurrent,
             "max_concurrent_seen": tally.max_active.load(Ordering::Relaxed),
+            "limit": o.limit,
+            "waited_for_limit": waited_for_limit,
             "calls": total,
             "ok": ok,
             "answered": tally.answered.load(Ordering::Relaxed),
@@ -635,6 +674,8 @@ fn main() {
             "wall_s": wall,
             "first_audio_ms_p50": pct(&mut fa, 0.5),
             "first_audio_ms_p99": pct(&mut fa, 0.99),
+            "answer_ms_p50": pct(&mut am, 0.5),
+            "answer_ms_p99": pct(&mut am, 0.99),
             "rx_gap_dev_ms_p50": sh.jitter_pct(0.5),
             "rx_gap_dev_ms_p99": sh.jitter_pct(0.99),
             "rtp_sent": sh.rtp_sent.load(Ordering::Relaxed),

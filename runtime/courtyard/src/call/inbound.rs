@@ -99,7 +99,7 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
     }
     record.lock().answered_ms = Some(now_ms());
     let first = record.lock().clone();
-    shared.cdr_write(&first, false).await;
+    let answered = shared.cdr_answered(&first);
     let _ = shared.events.send(serde_json::json!({
         "type": "call_started", "call_id": first.call_id, "caller": first.caller, "called": first.called,
         "flow": first.flow, "at_ms": first.answered_ms,
@@ -166,7 +166,7 @@ async fn run(shared: Arc<Shared>, call: IncomingCall) -> anyhow::Result<()> {
     media.close().await;
     let mut rec = record.lock().clone();
     rec.ended_ms = Some(now_ms());
-    shared.cdr_write(&rec, true).await;
+    shared.cdr_finish(Some(answered), &rec).await;
     let _ = shared.events.send(serde_json::json!({
         "type": "call_ended", "call_id": rec.call_id, "caller": rec.caller, "agent": rec.agent,
         "queue": rec.queue, "hangup_side": rec.hangup_side, "at_ms": rec.ended_ms,

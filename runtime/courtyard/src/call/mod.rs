@@ -146,6 +146,27 @@ impl Shared {
         Ok(())
     }
 
+    /// Writes the call record at answer without holding the call up: the write (a store
+    /// transaction and a durable flush, which waits for the disk) runs beside the flow. Pass the
+    /// returned [`AnsweredCdr`] to [`Shared::cdr_finish`], which waits for it, so the finished
+    /// record always lands after the answered one.
+    ///
+    /// Why not await it here: under load the flush waited for the disk and for a CPU, and every
+    /// caller heard that wait as silence before the first prompt (docs/benchmarks.md, session 7).
+    pub fn cdr_answered(self: &Arc<Self>, rec: &CallRecord) -> AnsweredCdr {
+        let shared = self.clone();
+        let rec = rec.clone();
+        AnsweredCdr(tokio::spawn(async move { shared.cdr_write(&rec, false).await }))
+    }
+
+    /// Writes the finished call record once the answered one (if any) is stored.
+    pub async fn cdr_finish(&self, answered: Option<AnsweredCdr>, rec: &CallRecord) {
+        if let Some(AnsweredCdr(write)) = answered {
+            let _ = write.await;
+        }
+        self.cdr_write(rec, true).await;
+    }
+
     /// Writes the call record: once at answer (so a crash leaves a trace that recovery marks as
     /// interrupted) and again, complete, at the end.
     pub async fn cdr_write(&self, rec: &CallRecord, finished: bool) {
@@ -182,6 +203,10 @@ impl Shared {
         }
     }
 }
+
+/// The answered call record's write in flight ([`Shared::cdr_answered`]).
+#[must_use = "pass it to Shared::cdr_finish, so the finished record is written after it"]
+pub struct AnsweredCdr(tokio::task::JoinHandle<()>);
 
 /// The media crate's codec for the one SIP negotiated (the two crates stay independent).
 pub fn media_codec(c: courtyard_sip::Codec) -> courtyard_media::Codec {

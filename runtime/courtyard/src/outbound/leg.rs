@@ -55,7 +55,7 @@ pub async fn run_flow(shared: Arc<Shared>, call: AgentCall, run: FlowRun) -> Res
         }
     }
     let first = record.lock().clone();
-    shared.cdr_write(&first, false).await;
+    let answered = shared.cdr_answered(&first);
 
     let ended = CancellationToken::new();
     let (hangup_tx, hangup_rx) = tokio::sync::oneshot::channel::<()>();
@@ -114,7 +114,7 @@ pub async fn run_flow(shared: Arc<Shared>, call: AgentCall, run: FlowRun) -> Res
     media.close().await;
     let mut rec = record.lock().clone();
     rec.ended_ms = Some(now_ms());
-    shared.cdr_write(&rec, true).await;
+    shared.cdr_finish(Some(answered), &rec).await;
     tracing::info!(%call_id, outcome = ?outcome, "outbound call ended");
     outcome
 }

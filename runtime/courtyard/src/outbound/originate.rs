@@ -110,7 +110,7 @@ impl Call {
         let agent = match ring.await {
             RingResult::Answered(leg) => match leg.downcast::<AgentCall>() {
                 Ok(a) => a,
-                Err(_) => return self.finish(rec, "internal: unexpected agent leg").await,
+                Err(_) => return self.finish(None, rec, "internal: unexpected agent leg").await,
             },
             other => {
                 let why = match other {
@@ -118,7 +118,7 @@ impl Call {
                     RingResult::Rejected => "agent declined",
                     _ => "agent unreachable",
                 };
-                return self.finish(rec, why).await;
+                return self.finish(None, rec, why).await;
             }
         };
         let actor = format!("agent:{}", self.agent_id);
@@ -129,7 +129,7 @@ impl Call {
             o = outcome => o,
             _ = wait_end(&mut agent) => {
                 agent.media.close().await;
-                return self.finish(rec, "agent hung up before the answer").await;
+                return self.finish(None, rec, "agent hung up before the answer").await;
             }
         };
         let (mut callee, _slot) = match outcome {
@@ -142,7 +142,7 @@ impl Call {
             DialOutcome::Failed(r) => return self.not_connected(agent, rec, format!("failed: {r}")).await,
         };
         rec.answered_ms = Some(now_ms());
-        shared.cdr_write(&rec, false).await;
+        let answered = shared.cdr_answered(&rec);
         if let Origin::MissedCallBack(id) = &self.origin {
             if let Err(e) = shared.acd.mark_called_back(id).await {
                 tracing::warn!(missed = %id, error = %e, "missed call could not be marked as called back");
@@ -163,21 +163,21 @@ impl Call {
             agent.release().await;
             callee.media.close().await;
         }
-        self.finish(rec, "").await;
+        self.finish(Some(answered), rec, "").await;
     }
 
     async fn not_connected(&self, agent: AgentCall, rec: CallRecord, why: String) {
         agent.release().await;
-        self.finish(rec, &why).await;
+        self.finish(None, rec, &why).await;
     }
 
-    async fn finish(&self, mut rec: CallRecord, cause: &str) {
+    async fn finish(&self, answered: Option<crate::call::AnsweredCdr>, mut rec: CallRecord, cause: &str) {
         if !cause.is_empty() {
             tracing::info!(call_id = %self.call_id, cause, "outbound call not connected");
             rec.cause = Some(cause.to_string());
         }
         rec.ended_ms = Some(now_ms());
-        self.shared.cdr_write(&rec, true).await;
+        self.shared.cdr_finish(answered, &rec).await;
     }
 }
 
