@@ -49,7 +49,10 @@ pub struct HostConfig {
     pub crash_loop_threshold: u32,
     /// Limits for plugins installed without their own.
     pub default_limits: PluginLimits,
-    /// Bytes of each pooled linear memory kept resident between calls (faster reuse).
+    /// Bytes of each pooled linear memory kept resident between calls (faster reuse). With the
+    /// kernel's `PAGEMAP_SCAN` (Linux ≥ 6.7, used when present) only the pages a call dirtied are
+    /// reset, so a large value costs nothing for pages a flow never touches. 2 MiB covers a Rust
+    /// flow's stack and heap; an interpreter's larger image is reset with `madvise` beyond it.
     pub memory_keep_resident: usize,
 }
 
@@ -63,7 +66,7 @@ impl Default for HostConfig {
             instance_wait: Duration::from_secs(10),
             crash_loop_threshold: 5,
             default_limits: PluginLimits::default(),
-            memory_keep_resident: 256 << 10,
+            memory_keep_resident: 2 << 20,
         }
     }
 }
@@ -152,6 +155,16 @@ impl FlowHost {
     }
 }
 
+/// Bytes of each pooled fiber stack kept resident (reused as is) instead of handed back to the
+/// kernel with `madvise` at every call's end. The host functions a flow calls run on this stack.
+///
+/// Why: at 1000 concurrent calls the workers took ~2,100 page faults a second (about 13 per
+/// call), and each `madvise` of a stack or memory also interrupted the other CPUs to flush their
+/// TLBs, media threads included. With this, `pagemap_scan` and 2 MiB of linear memory kept
+/// resident (see [`HostConfig::memory_keep_resident`]), faults fell to ~110 a second and the
+/// node's RSS at 1000 calls from ~600 to ~300 MiB (docs/benchmarks.md, session 7).
+const ASYNC_STACK_KEEP_RESIDENT: usize = 256 << 10;
+
 fn build_engine(config: &HostConfig) -> wasmtime::Result<Engine> {
     let slots = config.max_concurrent_instances.max(1) + CANARY_HEADROOM;
     let mut pool = PoolingAllocationConfig::default();
@@ -162,7 +175,9 @@ fn build_engine(config: &HostConfig) -> wasmtime::Result<Engine> {
         .total_stacks(slots)
         .max_memory_size(config.max_memory_bytes)
         .linear_memory_keep_resident(config.memory_keep_resident)
-        .table_keep_resident(64 << 10);
+        .table_keep_resident(64 << 10)
+        .async_stack_keep_resident(ASYNC_STACK_KEEP_RESIDENT)
+        .pagemap_scan(wasmtime::Enabled::Auto);
     let mut cfg = Config::new();
     cfg.wasm_component_model(true)
         .epoch_interruption(true)
