@@ -24,8 +24,9 @@ use serde::Deserialize;
 pub enum MediaPriority {
     /// The same as every other thread.
     Normal,
-    /// Nice −10 (`SCHED_OTHER`): served first when the CPUs are contended, still fair to SIP and
-    /// plugins when media alone would saturate the machine. Needs `CAP_SYS_NICE` (or root).
+    /// Nice −10 (`SCHED_OTHER`) with a 1 ms EEVDF slice: served first when the CPUs are
+    /// contended, still fair to SIP and plugins when media alone would saturate the machine.
+    /// Needs `CAP_SYS_NICE` (or root).
     #[default]
     High,
     /// `SCHED_FIFO` priority 10: always runs before normal threads. The lowest send lateness, but

@@ -264,6 +264,18 @@ pub fn challenge_realm(challenge: &str) -> Option<String> {
     parse_params(challenge).and_then(|(_, p)| get(&p, "realm").map(str::to_string))
 }
 
+/// Client side: whether `challenge` (a WWW-/Proxy-Authenticate value) is a digest challenge we
+/// can answer — [`authorize`] returns `Some` exactly then — without computing the answer (a 401
+/// may offer several; the first answerable one is picked before any hashing).
+pub fn can_answer(challenge: &str) -> bool {
+    parse_params(challenge).is_some_and(|(scheme, p)| {
+        scheme.eq_ignore_ascii_case("Digest")
+            && get(&p, "realm").is_some()
+            && get(&p, "nonce").is_some()
+            && Algorithm::from_token(get(&p, "algorithm")).is_some()
+    })
+}
+
 /// Client side: builds an Authorization value answering `challenge` (a WWW-/Proxy-Authenticate
 /// value). `None` when the challenge is not a digest challenge we can answer.
 pub fn authorize(challenge: &str, method: &str, uri: &str, user: &str, password: &str) -> Option<String> {
@@ -301,6 +313,26 @@ pub fn authorize_nc(challenge: &str, method: &str, uri: &str, user: &str, passwo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn can_answer_says_yes_exactly_when_authorize_would() {
+        for c in [
+            "Digest realm=\"r\", nonce=\"n\"",
+            "Digest realm=\"r\", nonce=\"n\", algorithm=MD5, qop=\"auth\"",
+            "Digest realm=\"r\", nonce=\"n\", algorithm=SHA-256",
+            "digest realm=\"r\", nonce=\"n\"",
+            "Digest realm=\"r\", nonce=\"n\", algorithm=SHA-512-256",
+            "Digest realm=\"r\"",
+            "Digest nonce=\"n\"",
+            "Basic realm=\"r\"",
+            "",
+        ] {
+            let can = can_answer(c);
+            assert_eq!(can, authorize(c, "INVITE", "sip:1@h", "u", "p").is_some(), "{c}");
+        }
+        assert!(can_answer("Digest realm=\"r\", nonce=\"n\", algorithm=SHA-256"));
+        assert!(!can_answer("Basic realm=\"r\""));
+    }
 
     #[test]
     fn only_stale_true_marks_a_repeated_challenge_worth_answering() {

@@ -370,9 +370,7 @@ async fn run(uac: Uac, tx: mpsc::Sender<CallProgress>, mut cancel_rx: oneshot::R
                     let _ = tx.send(CallProgress::Failed { status: code, reason }).await;
                     return;
                 };
-                let Some(challenge) =
-                    resp.headers_named(challenge_h).find(|c| auth::authorize(c, "INVITE", &uac.inv.target, user, password).is_some())
-                else {
+                let Some(challenge) = resp.headers_named(challenge_h).find(|c| auth::can_answer(c)) else {
                     let reason = format!("{reason}: no digest challenge we can answer (MD5 or SHA-256)");
                     let _ = tx.send(CallProgress::Failed { status: code, reason }).await;
                     return;
