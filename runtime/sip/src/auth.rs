@@ -264,16 +264,33 @@ pub fn challenge_realm(challenge: &str) -> Option<String> {
     parse_params(challenge).and_then(|(_, p)| get(&p, "realm").map(str::to_string))
 }
 
+/// A digest challenge we can answer: the scheme is Digest, realm and nonce are present, and the
+/// algorithm is one we compute (MD5 or SHA-256).
+struct DigestChallenge {
+    params: Vec<(String, String)>,
+    alg: Algorithm,
+}
+
+impl DigestChallenge {
+    fn parse(challenge: &str) -> Option<Self> {
+        let (scheme, params) = parse_params(challenge)?;
+        if !scheme.eq_ignore_ascii_case("Digest") || get(&params, "realm").is_none() || get(&params, "nonce").is_none() {
+            return None;
+        }
+        let alg = Algorithm::from_token(get(&params, "algorithm"))?;
+        Some(DigestChallenge { params, alg })
+    }
+
+    fn param(&self, name: &str) -> &str {
+        get(&self.params, name).unwrap_or_default()
+    }
+}
+
 /// Client side: whether `challenge` (a WWW-/Proxy-Authenticate value) is a digest challenge we
 /// can answer — [`authorize`] returns `Some` exactly then — without computing the answer (a 401
 /// may offer several; the first answerable one is picked before any hashing).
 pub fn can_answer(challenge: &str) -> bool {
-    parse_params(challenge).is_some_and(|(scheme, p)| {
-        scheme.eq_ignore_ascii_case("Digest")
-            && get(&p, "realm").is_some()
-            && get(&p, "nonce").is_some()
-            && Algorithm::from_token(get(&p, "algorithm")).is_some()
-    })
+    DigestChallenge::parse(challenge).is_some()
 }
 
 /// Client side: builds an Authorization value answering `challenge` (a WWW-/Proxy-Authenticate
@@ -285,14 +302,9 @@ pub fn authorize(challenge: &str, method: &str, uri: &str, user: &str, password:
 /// [`authorize`] for the `nc`-th use of the challenge's nonce (qop=auth counts its uses, and a
 /// server may refuse a nonce count it has seen).
 pub fn authorize_nc(challenge: &str, method: &str, uri: &str, user: &str, password: &str, nc: u32) -> Option<String> {
-    let (scheme, p) = parse_params(challenge)?;
-    if !scheme.eq_ignore_ascii_case("Digest") {
-        return None;
-    }
-    let realm = get(&p, "realm")?;
-    let nonce = get(&p, "nonce")?;
-    let alg = Algorithm::from_token(get(&p, "algorithm"))?;
-    let qop_auth = get(&p, "qop").map(|q| q.split(',').any(|x| x.trim().eq_ignore_ascii_case("auth"))).unwrap_or(false);
+    let c = DigestChallenge::parse(challenge)?;
+    let (realm, nonce, alg) = (c.param("realm"), c.param("nonce"), c.alg);
+    let qop_auth = get(&c.params, "qop").map(|q| q.split(',').any(|x| x.trim().eq_ignore_ascii_case("auth"))).unwrap_or(false);
     let cnonce = hex::encode(rand::random::<[u8; 8]>());
     let nc = format!("{nc:08x}");
     let qop = qop_auth.then_some((nc.as_str(), cnonce.as_str()));
@@ -301,7 +313,7 @@ pub fn authorize_nc(challenge: &str, method: &str, uri: &str, user: &str, passwo
         "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", response=\"{resp}\", algorithm={}",
         alg.token()
     );
-    if let Some(op) = get(&p, "opaque") {
+    if let Some(op) = get(&c.params, "opaque") {
         v.push_str(&format!(", opaque=\"{op}\""));
     }
     if let Some((nc, cn)) = qop {
