@@ -107,6 +107,10 @@ struct Rx {
     first_audio: Option<Instant>,
     last: Option<Instant>,
     packets: u64,
+    /// RFC 3550 §6.4.1 / A.8: the previous audio packet's timestamp and arrival, and the
+    /// interarrival jitter estimate J (µs), as a phone or Wireshark computes it.
+    transit: Option<(u32, Instant)>,
+    jitter_us: f64,
 }
 
 /// One call's outgoing RTP state, driven by the shared sender.
@@ -127,22 +131,32 @@ struct Shared {
     by_port: RwLock<HashMap<u16, Arc<Mutex<Rx>>>>,
     /// Calls currently sending RTP.
     tx: Mutex<HashMap<u64, Tx>>,
-    jitter: Vec<AtomicU64>,
+    /// |inter-arrival − 20 ms| of every packet.
+    jitter: Hist,
+    /// RFC 3550 interarrival jitter J of the runtime's stream, sampled at every packet.
+    rfc3550: Hist,
     rtp_sent: AtomicU64,
     rtp_received: AtomicU64,
     /// INVITE sent → 200 OK received, per answered call: the SIP part of the set-up.
     answer_ms: Mutex<Vec<f64>>,
 }
 
-impl Shared {
-    fn record_gap(&self, gap: Duration) {
-        let dev = (gap.as_micros() as i64 - 20_000).unsigned_abs();
-        let i = ((dev / JITTER_BUCKET_US) as usize).min(JITTER_BUCKETS - 1);
-        self.jitter[i].fetch_add(1, Ordering::Relaxed);
+/// A histogram of 0.1 ms buckets up to 100 ms, shared by the receive threads.
+struct Hist(Vec<AtomicU64>);
+
+impl Hist {
+    fn new() -> Hist {
+        Hist((0..JITTER_BUCKETS).map(|_| AtomicU64::new(0)).collect())
     }
 
-    fn jitter_pct(&self, p: f64) -> f64 {
-        let counts: Vec<u64> = self.jitter.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    fn record_us(&self, us: u64) {
+        let i = ((us / JITTER_BUCKET_US) as usize).min(JITTER_BUCKETS - 1);
+        self.0[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The `p` quantile, ms (bucket upper bound).
+    fn pct(&self, p: f64) -> f64 {
+        let counts: Vec<u64> = self.0.iter().map(|c| c.load(Ordering::Relaxed)).collect();
         let total: u64 = counts.iter().sum();
         if total == 0 {
             return 0.0;
@@ -558,9 +572,23 @@ fn on_rtp(sh: &Shared, buf: &[u8], from_port: u16, now: Instant) {
     let mut rx = rx.lock();
     rx.packets += 1;
     if let Some(last) = rx.last {
-        sh.record_gap(now.saturating_duration_since(last));
+        sh.jitter.record_us((now.saturating_duration_since(last).as_micros() as i64 - 20_000).unsigned_abs());
     }
     rx.last = Some(now);
+    // RFC 3550 A.8 on the runtime's audio stream (8 kHz clock): D = difference of relative
+    // transit times of consecutive packets, J += (|D| − J) / 16.
+    if buf[1] & 0x7f == 0 {
+        let ts = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
+        if let Some((prev_ts, prev_at)) = rx.transit
+            && ts.wrapping_sub(prev_ts) < 8000 * 5
+        {
+            // Wrapping differences: a stream's random first timestamp may wrap mid-call.
+            let d = now.saturating_duration_since(prev_at).as_secs_f64() * 1e6 - ts.wrapping_sub(prev_ts) as f64 * 125.0;
+            rx.jitter_us += (d.abs() - rx.jitter_us) / 16.0;
+            sh.rfc3550.record_us(rx.jitter_us as u64);
+        }
+        rx.transit = Some((ts, now));
+    }
     if rx.first_audio.is_none() && buf[1] & 0x7f == 0 && ulaw_energy(&buf[12..]) {
         rx.first_audio = Some(now);
     }
@@ -598,7 +626,8 @@ fn main() {
             rtp,
             by_port: RwLock::new(HashMap::new()),
             tx: Mutex::new(HashMap::new()),
-            jitter: (0..JITTER_BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            jitter: Hist::new(),
+            rfc3550: Hist::new(),
             rtp_sent: AtomicU64::new(0),
             rtp_received: AtomicU64::new(0),
             answer_ms: Mutex::new(Vec::new()),
@@ -676,8 +705,11 @@ fn main() {
             "first_audio_ms_p99": pct(&mut fa, 0.99),
             "answer_ms_p50": pct(&mut am, 0.5),
             "answer_ms_p99": pct(&mut am, 0.99),
-            "rx_gap_dev_ms_p50": sh.jitter_pct(0.5),
-            "rx_gap_dev_ms_p99": sh.jitter_pct(0.99),
+            "rx_gap_dev_ms_p50": sh.jitter.pct(0.5),
+            "rx_gap_dev_ms_p99": sh.jitter.pct(0.99),
+            "rfc3550_jitter_ms_p50": sh.rfc3550.pct(0.5),
+            "rfc3550_jitter_ms_p99": sh.rfc3550.pct(0.99),
+            "rfc3550_jitter_ms_p999": sh.rfc3550.pct(0.999),
             "rtp_sent": sh.rtp_sent.load(Ordering::Relaxed),
             "rtp_received": sh.rtp_received.load(Ordering::Relaxed),
             "server_cpu_pct": cpu,

@@ -53,6 +53,8 @@ pub struct Shared {
     pub agent_calls: crate::call::connect::Connections,
     /// Outbound calling: trunks, dial-plan guard, campaigns (`crate::outbound`).
     pub outbound: crate::outbound::Outbound,
+    /// Call records, stored in groups (`crate::call::cdr_writer`).
+    pub cdrs: crate::call::cdr_writer::CdrWriter,
 }
 
 impl Shared {
@@ -266,6 +268,7 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
             }
         });
     }
+    let cdrs = crate::call::cdr_writer::CdrWriter::start(store.clone());
     let shared = Arc::new(Shared {
         cfg: cfg.clone(),
         store,
@@ -285,6 +288,7 @@ pub async fn start(cfg: Config, plugins_dir: &Path, demo: Option<crate::demo::Ho
         recordings_dir,
         agent_calls,
         outbound: crate::outbound::Outbound::new(&cfg)?,
+        cdrs,
     });
     crate::outbound::start(&shared);
 

@@ -135,6 +135,9 @@ pub fn render(shared: &Shared) -> String {
     counter(&mut out, "courtyard_tts_synthesized_total", "Prompts synthesized by the TTS engine.", t.synthesized);
     counter(&mut out, "courtyard_tts_cache_hits_total", "Prompts served from the TTS cache (memory + disk).", t.memory_hits + t.disk_hits);
     counter(&mut out, "courtyard_tts_recordings_total", "Prompts served from the operator's recordings.", t.recordings);
+    let (records, groups) = shared.cdrs.counts();
+    counter(&mut out, "courtyard_cdr_writes_total", "Call records stored (at answer and at the end of each call).", records);
+    counter(&mut out, "courtyard_cdr_write_groups_total", "Store transactions the call records were written in (records that arrive together share one).", groups);
     let _ = writeln!(out, "# HELP courtyard_trunk_up Trunk reachable by OPTIONS keep-alive (1 up, 0 down/checking/unprobed).");
     let _ = writeln!(out, "# TYPE courtyard_trunk_up gauge");
     for t in shared.outbound.trunks() {

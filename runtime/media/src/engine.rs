@@ -364,7 +364,10 @@ impl Engine {
             while self.rx_undecoded < FRAME {
                 match self.jitter.pull() {
                     // G.711: one byte per sample.
-                    Some(Pulled::Packet(p)) => self.rx_undecoded += p.len(),
+                    Some(Pulled::Packet(p)) => {
+                        self.rx_undecoded += p.len();
+                        self.jitter.recycle(p);
+                    }
                     Some(Pulled::Missing) => {
                         self.stats.concealed_frames += 1;
                         self.rx_undecoded += FRAME;
@@ -386,6 +389,7 @@ impl Engine {
                 Some(Pulled::Packet(p)) => {
                     self.dec.clear();
                     codec.decode(&p, &mut self.dec);
+                    self.jitter.recycle(p);
                     self.rx_pcm.extend(self.dec.iter().copied());
                 }
                 Some(Pulled::Missing) => {

@@ -38,6 +38,10 @@ pub struct JitterBuffer {
     played: Option<u64>,
     /// Consecutive pulls with a backlog above the soft limit.
     over: u32,
+    /// Payload buffers handed back by the reader ([`JitterBuffer::recycle`]) or trimmed, reused
+    /// by the next inserts: a call receives 50 packets a second, and a fresh allocation and free
+    /// per packet was visible in the media threads' profile at 1000 calls.
+    spare: Vec<Vec<u8>>,
 }
 
 /// A jump larger than this is a new stream (sender restart), not reordering.
@@ -54,7 +58,7 @@ const DRAIN_AFTER: u32 = 50;
 impl JitterBuffer {
     /// A buffer that starts playing once `depth` packets are queued.
     pub fn new(depth: usize) -> Self {
-        Self { depth: depth.max(1), packets: BTreeMap::new(), highest: None, next: None, played: None, over: 0 }
+        Self { depth: depth.max(1), packets: BTreeMap::new(), highest: None, next: None, played: None, over: 0, spare: Vec::new() }
     }
 
     /// Forgets all packets and the stream position (SSRC change, new remote).
@@ -102,14 +106,26 @@ impl JitterBuffer {
             return Inserted::Duplicate;
         }
         self.highest = Some(self.highest.map_or(ext, |h| h.max(ext)));
-        self.packets.insert(ext, payload.to_vec());
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(payload);
+        self.packets.insert(ext, buf);
         while self.packets.len() > self.depth + MAX_EXTRA {
-            if let Some((k, _)) = self.packets.pop_first() {
+            if let Some((k, old)) = self.packets.pop_first() {
                 self.next = Some(k + 1);
                 self.played = Some(k);
+                self.recycle(old);
             }
         }
         Inserted::Stored
+    }
+
+    /// Hands a pulled packet's buffer back for reuse by a later insert (optional: a buffer not
+    /// handed back is simply freed).
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() <= self.depth + MAX_EXTRA {
+            self.spare.push(buf);
+        }
     }
 
     /// Takes what plays out in this tick; `None` while prefilling or after an underrun.
@@ -130,10 +146,11 @@ impl JitterBuffer {
         }
         let mut next = next;
         if self.over >= DRAIN_AFTER
-            && let Some((k, _)) = self.packets.pop_first()
+            && let Some((k, old)) = self.packets.pop_first()
         {
             // Shed one packet of latency.
             next = k + 1;
+            self.recycle(old);
         }
         if self.packets.is_empty() {
             // Underrun: prefill again so a stalled sender does not produce a burst of "missing".
@@ -162,6 +179,21 @@ mod tests {
             });
         }
         v
+    }
+
+    /// A buffer handed back is what the next insert stores into (no allocation per packet), and
+    /// the payload it then holds is the new one.
+    #[test]
+    fn recycled_buffers_are_reused_by_later_inserts() {
+        let mut j = JitterBuffer::new(1);
+        j.insert(1, &[1, 1, 1]);
+        let Some(Pulled::Packet(p)) = j.pull() else { panic!("packet 1 expected") };
+        let at = p.as_ptr();
+        j.recycle(p);
+        j.insert(2, &[2, 2]);
+        let Some(Pulled::Packet(p)) = j.pull() else { panic!("packet 2 expected") };
+        assert_eq!(p, [2, 2]);
+        assert_eq!(p.as_ptr(), at, "the recycled buffer was not reused");
     }
 
     #[test]

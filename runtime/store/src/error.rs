@@ -1,7 +1,7 @@
 //! The store's error type.
 
 /// Why a store operation failed. Messages say what was wrong so the API can pass them on.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The storage engine failed (I/O, corruption detected by the engine).
     #[error("storage backend: {0}")]

@@ -2,6 +2,7 @@
 //! wait, the agent leg and the call record.
 
 pub mod agent;
+pub mod cdr_writer;
 pub mod connect;
 pub mod feature_codes;
 pub mod inbound;
@@ -197,8 +198,8 @@ impl Shared {
             interrupted: false,
         };
         // Keeping stored vars: an agent's wrap-up posted while the call was ending went to the
-        // stored record, not to this in-memory one.
-        if let Err(e) = self.store.upsert_cdr_keeping_vars(&cdr).await {
+        // stored record, not to this in-memory one. Written in a group with other calls' records.
+        if let Err(e) = self.cdrs.write(cdr).await {
             tracing::error!(error = %e, call_id = %rec.call_id, "call record could not be written");
         }
     }

@@ -126,6 +126,32 @@ async fn the_final_write_keeps_vars_the_api_added_while_the_call_was_ending() {
     assert!(matches!(store.update_cdr("nope@x", |_| {}).await, Err(courtyard_store::StoreError::NotFound(_))));
 }
 
+/// Many records in one transaction: a bad id fails alone, the same call twice in one batch ends
+/// as its later record (with the earlier one's vars), and the caller index points at each call once.
+#[tokio::test]
+async fn a_batch_of_records_is_written_together_and_a_bad_one_fails_alone() {
+    let (_d, store, _c) = temp_store();
+    let start = store.now();
+    let mut answered = cdr("batch-1@127.0.0.1", "13800138001", start);
+    answered.vars.insert("menu".into(), "1".into());
+    let mut finished = answered.clone();
+    finished.vars.clear();
+    finished.end = Some(start + Duration::seconds(6));
+    let other = cdr("batch-2@127.0.0.1", "13800138002", start);
+    let bad = cdr("bad/id", "13800138003", start);
+    let results = store.upsert_cdrs_keeping_vars(&[answered, bad, other, finished]).await;
+    assert_eq!(results.len(), 4);
+    assert!(results[0].is_ok() && results[2].is_ok() && results[3].is_ok(), "{results:?}");
+    assert!(matches!(&results[1], Err(courtyard_store::StoreError::Invalid(m)) if m.contains("bad/id")), "{results:?}");
+    let stored = store.get::<Cdr>("batch-1@127.0.0.1").unwrap().unwrap();
+    assert!(stored.end.is_some(), "the later record of the batch wins");
+    assert_eq!(stored.vars.get("menu").map(String::as_str), Some("1"), "the earlier record's vars are kept");
+    assert!(store.get::<Cdr>("batch-2@127.0.0.1").unwrap().is_some());
+    assert_eq!(store.calls_from("13800138001", 10).unwrap().len(), 1);
+    assert!(store.calls_from("13800138003", 10).unwrap().is_empty());
+    assert!(store.upsert_cdrs_keeping_vars(&[]).await.is_empty());
+}
+
 /// A rewrite that changes the caller or the start time moves the record's index entries; one that
 /// changes neither (answer, end) leaves them where they are.
 #[tokio::test]
