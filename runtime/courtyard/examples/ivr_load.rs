@@ -111,6 +111,8 @@ struct Rx {
     /// interarrival jitter estimate J (µs), as a phone or Wireshark computes it.
     transit: Option<(u32, Instant)>,
     jitter_us: f64,
+    /// The largest J this call reached.
+    jitter_max_us: f64,
 }
 
 /// One call's outgoing RTP state, driven by the shared sender.
@@ -139,6 +141,8 @@ struct Shared {
     rtp_received: AtomicU64,
     /// INVITE sent → 200 OK received, per answered call: the SIP part of the set-up.
     answer_ms: Mutex<Vec<f64>>,
+    /// Each finished call's largest RFC 3550 jitter, ms.
+    jitter_max_ms: Mutex<Vec<f64>>,
 }
 
 /// A histogram of 0.1 ms buckets up to 100 ms, shared by the receive threads.
@@ -434,7 +438,11 @@ async fn run_call(
         }
     }
     sh.by_port.write().remove(&remote.port());
-    let first = rx.lock().first_audio;
+    let (first, jmax) = {
+        let rx = rx.lock();
+        (rx.first_audio, rx.jitter_max_us)
+    };
+    sh.jitter_max_ms.lock().push(jmax / 1000.0);
     result.map_err(|e| (true, e))?;
     match first {
         Some(t) => Ok((t - t0).as_secs_f64() * 1000.0),
@@ -585,6 +593,7 @@ fn on_rtp(sh: &Shared, buf: &[u8], from_port: u16, now: Instant) {
             // Wrapping differences: a stream's random first timestamp may wrap mid-call.
             let d = now.saturating_duration_since(prev_at).as_secs_f64() * 1e6 - ts.wrapping_sub(prev_ts) as f64 * 125.0;
             rx.jitter_us += (d.abs() - rx.jitter_us) / 16.0;
+            rx.jitter_max_us = rx.jitter_max_us.max(rx.jitter_us);
             sh.rfc3550.record_us(rx.jitter_us as u64);
         }
         rx.transit = Some((ts, now));
@@ -631,6 +640,7 @@ fn main() {
             rtp_sent: AtomicU64::new(0),
             rtp_received: AtomicU64::new(0),
             answer_ms: Mutex::new(Vec::new()),
+            jitter_max_ms: Mutex::new(Vec::new()),
         });
         tokio::spawn(sender(sh.clone()));
         let tally = Arc::new(Tally::default());
@@ -710,6 +720,8 @@ fn main() {
             "rfc3550_jitter_ms_p50": sh.rfc3550.pct(0.5),
             "rfc3550_jitter_ms_p99": sh.rfc3550.pct(0.99),
             "rfc3550_jitter_ms_p999": sh.rfc3550.pct(0.999),
+            "rfc3550_call_max_jitter_ms_p99": pct(&mut sh.jitter_max_ms.lock().clone(), 0.99),
+            "rfc3550_call_max_jitter_ms_max": pct(&mut sh.jitter_max_ms.lock().clone(), 1.0),
             "rtp_sent": sh.rtp_sent.load(Ordering::Relaxed),
             "rtp_received": sh.rtp_received.load(Ordering::Relaxed),
             "server_cpu_pct": cpu,
