@@ -145,7 +145,7 @@ echo "# machine: $(nproc) cores; load before start: $(uptime | sed 's/.*load ave
 # vCPU can take milliseconds to run again); the send-lateness columns cannot go below it.
 echo "# timer floor (idle machine, 1 ms sleeps, 5 s): $("$FLOOR" --seconds 5 | sed 's/^TIMER_FLOOR //')"
 echo "# command: MODES=\"$MODES\" MEDIA_THREADS=$MEDIA_THREADS MEDIA_PRIORITY=$MEDIA_PRIORITY MEDIA_MAX_LOAD=$MEDIA_MAX_LOAD GEN_NICE=$GEN_NICE GEN_THREADS=$GEN_THREADS LIMIT=$LIMIT SECONDS_PER_STEP=$SECS HOLD=$HOLD DIGIT_AT=$DIGIT_AT bash tests/bench/ivr-load.sh ${STEPS[*]}"
-echo "| flow | media threads/priority/generator nice | N target | N max seen (calls that waited for the cap) | calls | ok | failed | calls/s | CPU % server/generator (2 cores=200) | RSS MiB | RSS KiB/call | INVITE→200 p50/p99 ms | INVITE→audio p50/p99 ms | send late p50/p99/p99.9 ms (server) | rx gap dev p99 ms (client) | RFC 3550 jitter p50/p99/p99.9 ms, per-call max p99/max ms (client) | RTP lost | TTS synthesized/cache hits | call records/store transactions | media thread load peak | load avg |"
+echo "| flow | media threads/priority/generator nice | N target | N max seen (calls that waited for the cap) | calls | ok | failed | calls/s | CPU % server/generator (2 cores=200) | RSS MiB | RSS KiB/call | INVITE→200 p50/p99 ms | INVITE→audio p50/p99 ms | send late p50/p99/p99.9 ms (server) | rx gap dev p99 ms (client) | RFC 3550 jitter p50/p99/p99.9 ms, per-call max p99/max ms (client) | RTP lost (caller→runtime) / send ticks skipped (runtime) | TTS synthesized/cache hits | call records/store transactions | media thread load peak | load avg |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for mode in $MODES; do
   case $mode in
@@ -210,7 +210,7 @@ print(f'| {mode} | {mt} | {r["concurrent_target"]} | {r["max_concurrent_seen"]}{
       f'{cpu:.0f}/{gen:.0f} | {r["server_rss_kib"]/1024:.0f} | {per_call:.0f} | {r.get("answer_ms_p50", 0):.0f}/{r.get("answer_ms_p99", 0):.0f} | '
       f'{r["first_audio_ms_p50"]:.0f}/{r["first_audio_ms_p99"]:.0f} | '
       f'{f.get("send_late_p50_ms",0):.1f}/{f.get("send_late_p99_ms",0):.1f}/{f.get("send_late_p999_ms",0):.1f} | '
-      f'{r["rx_gap_dev_ms_p99"]:.1f} | {r.get("rfc3550_jitter_ms_p50",0):.1f}/{r.get("rfc3550_jitter_ms_p99",0):.1f}/{r.get("rfc3550_jitter_ms_p999",0):.1f}, {r.get("rfc3550_call_max_jitter_ms_p99",0):.1f}/{r.get("rfc3550_call_max_jitter_ms_max",0):.1f} | {int(f.get("rtp_lost",0))} | {int(f.get("tts_synth",0))}/{int(f.get("tts_hits",0))} | '
+      f'{r["rx_gap_dev_ms_p99"]:.1f} | {r.get("rfc3550_jitter_ms_p50",0):.1f}/{r.get("rfc3550_jitter_ms_p99",0):.1f}/{r.get("rfc3550_jitter_ms_p999",0):.1f}, {r.get("rfc3550_call_max_jitter_ms_p99",0):.1f}/{r.get("rfc3550_call_max_jitter_ms_max",0):.1f} | {int(f.get("rtp_lost",0))}/{int(f.get("ticks_skipped",0))} | {int(f.get("tts_synth",0))}/{int(f.get("tts_hits",0))} | '
       f'{int(f.get("cdr_writes",0))}/{int(f.get("cdr_groups",0))} | {peak} | {load} |')
 print("FAILED" if failed else "OK")
 EOF
