@@ -70,14 +70,12 @@ async fn run(store: Arc<Store>, mut rx: mpsc::UnboundedReceiver<Job>, counts: Ar
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
         let deadline = tokio::time::Instant::now() + GROUP_WINDOW;
+        // `timeout_at` polls the receive before its clock: records already queued are taken
+        // without waiting.
         while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(job) => group.push(job),
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                Err(mpsc::error::TryRecvError::Empty) => match tokio::time::timeout_at(deadline, rx.recv()).await {
-                    Ok(Some(job)) => group.push(job),
-                    Ok(None) | Err(_) => break,
-                },
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(job)) => group.push(job),
+                Ok(None) | Err(_) => break,
             }
         }
         let (cdrs, waiters): (Vec<Cdr>, Vec<_>) = group.into_iter().unzip();
